@@ -1,0 +1,182 @@
+"""What a log format is: a name, how to recognise it, and the SQL that turns lines into events.
+
+A format never loops over lines in Python. ``build_sql`` returns one DuckDB SELECT over the
+relation ``_lines(line_no BIGINT, line VARCHAR)`` (one chunk of a file, blank and over-long lines
+already taken out by the ingest core) and named parameters for it. The SELECT yields one row per
+input line with:
+
+- ``line_no`` and ``raw`` (the line as read: ``line AS raw``);
+- any of the event columns of ``store.schema.EVENT_COLUMNS`` (missing ones become NULL);
+- ``_reject``: NULL for an event, else the reason the line is not one (it goes to ``rejects``);
+- ``_skip``: NULL, or the reason the line is skipped by design (Suricata ``stats``, Zeek ``#`` lines).
+
+Every input line must come out exactly once: the ingest core checks the counts add up.
+``samples`` are literal lines with the fields they must give; ``tests/engine`` checks them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What a format may know about the file besides its lines.
+
+    path: absolute path of the file.
+    mtime_year / mtime_month: the file's modification time, for year-less syslog timestamps.
+    tz: IANA zone name used for timestamps that carry no offset.
+    head_lines: the first lines of the file (decoded like the rest), for header-driven formats
+        such as Zeek TSV; always the start of the file, even when ingest resumes mid-file.
+    """
+
+    path: str
+    mtime_year: int
+    mtime_month: int
+    tz: str = "UTC"
+    head_lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A literal line and the fields its event must have (``_reject``/``_skip`` allowed)."""
+
+    line: str
+    expect: Mapping[str, Any]
+    mtime_year: int = 2026
+    mtime_month: int = 12
+
+
+@dataclass(frozen=True)
+class LogFormat:
+    """A log format as data.
+
+    name: the ``--format`` name and the ``events.format`` value.
+    title: one line for humans.
+    detect: confidence 0..1 that these first non-blank lines are this format.
+    build_sql: (sql, params) for one chunk, see the module docstring.
+    samples: literal lines with the events they must give.
+    priority: breaks detection ties, higher wins.
+    """
+
+    name: str
+    title: str
+    detect: Callable[[Sequence[str]], float]
+    build_sql: Callable[[FileContext], tuple[str, dict[str, Any]]]
+    samples: tuple[Sample, ...] = field(default=())
+    priority: int = 0
+
+
+def decode_lines(data: bytes, first_line_no: int) -> pa.Table:
+    """Split a chunk of whole lines into an Arrow table ``(line_no, line)`` without a Python loop.
+
+    Invalid UTF-8 becomes ``\\xNN`` escapes and NUL bytes ``\\x00`` (kept visible, never lost);
+    a trailing CR (CRLF files) is dropped. ``data`` holds complete lines; a final line without a
+    newline is still a line.
+    """
+    if not data:
+        return pa.table({"line_no": pa.array([], pa.int64()), "line": pa.array([], pa.large_string())})
+    text = data.decode("utf-8", "backslashreplace")
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if text.endswith("\n"):
+        text = text[:-1]
+    lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
+    lines = pc.replace_substring_regex(lines, r"\r$", "")
+    n = len(lines)
+    line_nos = pa.array(range(first_line_no, first_line_no + n), pa.int64())
+    return pa.table({"line_no": line_nos, "line": lines})
+
+
+def run_format(
+    con: duckdb.DuckDBPyConnection,
+    fmt: LogFormat,
+    ctx: FileContext,
+    chunk: pa.Table,
+    max_line_chars: int,
+) -> None:
+    """Parse ``chunk`` with ``fmt`` into the temp table ``_parsed`` on ``con``.
+
+    ``_parsed`` holds every line of the chunk once: the format's rows, plus rows the core
+    decides itself (blank lines skipped, over-long lines rejected with only their start kept).
+    """
+    con.register("_chunk", chunk)
+    limit = int(max_line_chars)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _lines AS SELECT line_no, line::VARCHAR AS line FROM _chunk "
+        f"WHERE length(line) <= {limit} AND trim(line, ' \t\r\n') <> ''"
+    )
+    sql, params = fmt.build_sql(ctx)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _fmt AS {sql}", params or None)
+    cols = [r[0] for r in con.execute("DESCRIBE _fmt").fetchall()]
+    for needed in ("line_no", "raw", "_reject", "_skip"):
+        if needed not in cols:
+            raise ValueError(f"format {fmt.name!r}: its SQL must produce a {needed!r} column")
+    from store.schema import EVENT_COLUMN_TYPES
+
+    unknown = [c for c in cols if c not in EVENT_COLUMN_TYPES and c not in ("_reject", "_skip")]
+    if unknown:
+        raise ValueError(f"format {fmt.name!r}: unknown output columns {unknown}")
+    casts = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]} AS "{c}"' for c in cols if c in EVENT_COLUMN_TYPES)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _parsed AS
+        SELECT {casts}, _reject::VARCHAR AS _reject, _skip::VARCHAR AS _skip FROM _fmt
+        UNION ALL BY NAME
+        SELECT line_no, left(line, 4096) AS raw,
+               'line is ' || length(line) || ' characters, over the ' || {limit} ||
+               ' limit; only its first 4096 are kept' AS _reject, NULL AS _skip
+        FROM _chunk WHERE length(line) > {limit}
+        UNION ALL BY NAME
+        SELECT line_no, line::VARCHAR AS raw, NULL AS _reject, 'blank line' AS _skip
+        FROM _chunk WHERE length(line) <= {limit} AND trim(line, ' \t\r\n') = ''"""
+    )
+    con.execute("DROP TABLE _fmt")
+    con.unregister("_chunk")
+
+
+def parse_lines(
+    fmt: LogFormat | str,
+    lines: Sequence[str],
+    *,
+    path: str = "/var/log/test.log",
+    mtime_year: int = 2026,
+    mtime_month: int = 12,
+    tz: str = "UTC",
+    max_line_chars: int = 1 << 20,
+) -> list[dict[str, Any]]:
+    """Parse literal lines with a format, as ingest would, and return one dict per line.
+
+    For tests and for checking a format's samples; ``source_file``/``format`` are filled in.
+    """
+    from engine.formats import get_format
+
+    if isinstance(fmt, str):
+        fmt = get_format(fmt)
+    data = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape") if lines else b""
+    chunk = decode_lines(data, 1)
+    ctx = FileContext(
+        path=path,
+        mtime_year=mtime_year,
+        mtime_month=mtime_month,
+        tz=tz,
+        head_lines=tuple(chunk.column("line").to_pylist()[:64]),
+    )
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        run_format(con, fmt, ctx, chunk, max_line_chars)
+        cur = con.execute("SELECT * FROM _parsed ORDER BY line_no")
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    for r in rows:
+        r.setdefault("source_file", path)
+        r["format"] = fmt.name
+    return rows

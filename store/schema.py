@@ -1,0 +1,99 @@
+"""The case schema: the `events` table of DESIGN.md and the tables around it.
+
+Schema changes are migrations: append a new ``Migration`` to ``MIGRATIONS`` and never edit an
+old one. ``store.case.Case`` applies the missing ones when it opens a case read-write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# (name, DuckDB type, what it holds). Order is the column order of `events`.
+EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("ts", "TIMESTAMPTZ", "when it happened (NULL only where the log masks the time)"),
+    ("host", "VARCHAR", "the machine that logged it (syslog host, journald _HOSTNAME, sensor)"),
+    ("source_file", "VARCHAR", "absolute path of the file the line came from"),
+    ("line_no", "BIGINT", "1-based line number in that file"),
+    ("format", "VARCHAR", "the log format name (syslog, journald, access, zeek, suricata, ...)"),
+    ("program", "VARCHAR", "syslog program / identifier (sshd, sudo, CRON, nginx, ...)"),
+    ("pid", "BIGINT", "process id where logged"),
+    ("action", "VARCHAR", "small vocabulary: auth_password, invalid_user, http_request, conn, alert, ..."),
+    ("outcome", "VARCHAR", "'success', 'failure' or NULL"),
+    ("src_ip", "VARCHAR", "the remote address or host name, as logged"),
+    ("src_port", "INTEGER", "remote port"),
+    ("dst_ip", "VARCHAR", "local / responder address"),
+    ("dst_port", "INTEGER", "local / responder port"),
+    ("user", "VARCHAR", "account named in the event"),
+    ("auth_method", "VARCHAR", "password, publickey, keyboard-interactive, hostbased, none, ..."),
+    ("method", "VARCHAR", "HTTP method"),
+    ("path", "VARCHAR", "HTTP request path (with query)"),
+    ("status", "INTEGER", "HTTP status code"),
+    ("bytes", "BIGINT", "bytes sent to the source (HTTP body, flow responder bytes)"),
+    ("src_bytes", "BIGINT", "bytes sent by the source (flow originator bytes)"),
+    ("referrer", "VARCHAR", "HTTP referrer"),
+    ("user_agent", "VARCHAR", "HTTP user agent"),
+    ("proto", "VARCHAR", "transport or application protocol"),
+    ("service", "VARCHAR", "application protocol detected on a flow (ssh, http, dns, ...)"),
+    ("conn_state", "VARCHAR", "flow state (Zeek conn_state, Suricata flow state)"),
+    ("duration", "DOUBLE", "seconds, for flows and timed requests"),
+    ("signature", "VARCHAR", "IDS signature text (Suricata alert)"),
+    ("sig_id", "BIGINT", "IDS signature id"),
+    ("sig_category", "VARCHAR", "IDS signature category"),
+    ("sig_severity", "INTEGER", "IDS severity (1 = highest)"),
+    ("message", "VARCHAR", "the message part of the line"),
+    ("raw", "VARCHAR", "the line as read (invalid UTF-8 as \\xNN escapes, NUL as \\x00)"),
+)
+EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(c[0] for c in EVENT_COLUMNS)
+EVENT_COLUMN_TYPES: dict[str, str] = {c[0]: c[1] for c in EVENT_COLUMNS}
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+def _events_ddl() -> str:
+    cols = ",\n    ".join(f'"{name}" {typ}' for name, typ, _ in EVENT_COLUMNS)
+    return f"CREATE TABLE events (\n    source_id INTEGER,\n    {cols}\n)"
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "events, sources, rejects",
+        (
+            """CREATE TABLE sources (
+                id INTEGER PRIMARY KEY,
+                path VARCHAR NOT NULL,
+                format VARCHAR NOT NULL,
+                fingerprint VARCHAR NOT NULL,
+                fp_len INTEGER NOT NULL,
+                compression VARCHAR,
+                size BIGINT,
+                mtime DOUBLE,
+                lines_read BIGINT NOT NULL DEFAULT 0,
+                byte_offset BIGINT NOT NULL DEFAULT 0,
+                events BIGINT NOT NULL DEFAULT 0,
+                rejected BIGINT NOT NULL DEFAULT 0,
+                skipped BIGINT NOT NULL DEFAULT 0,
+                status VARCHAR NOT NULL DEFAULT 'partial',
+                note VARCHAR,
+                first_ingested_at TIMESTAMPTZ,
+                ingested_at TIMESTAMPTZ
+            )""",
+            "CREATE SEQUENCE sources_id_seq START 1",
+            _events_ddl(),
+            """CREATE TABLE rejects (
+                source_id INTEGER,
+                source_file VARCHAR,
+                line_no BIGINT,
+                reason VARCHAR,
+                raw VARCHAR
+            )""",
+        ),
+    ),
+)
+
+SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,332 @@
+"""The ``vedette`` command line (the contract is in DESIGN.md; keep it stable).
+
+Exit codes: 0 ok, 1 bad input or usage (one line on stderr), 2 internal error.
+Headless commands never import Textual, so they start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import decimal
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2
+COMMANDS = ("ingest", "query", "demo")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class UsageError(Exception):
+    """Bad input or usage: printed as one line, exit code 1."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("vedette")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _err(msg: str) -> None:
+    from engine.textsafe import visible
+
+    print(f"vedette: {visible(msg)}", file=sys.stderr)
+
+
+# --- parsers ----------------------------------------------------------------------------------
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vedette",
+        description=(
+            "Keyboard-driven console for security analysts: loads auth/syslog, journald, nginx/apache, "
+            "Zeek and Suricata logs into a DuckDB case file."
+        ),
+        epilog="Run 'vedette COMMAND --help' for a command's options. Exit codes: 0 ok, 1 bad input, 2 internal error.",
+    )
+    parser.add_argument("--version", action="version", version=f"vedette {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="load log files into the case", description="Load log files into the case. "
+                       "PATHs may be files, directories (walked) or globs; .gz/.bz2 are read transparently and a "
+                       "rotated set is read oldest first. Re-running adds only what is new.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _add_db(p)
+    p.add_argument("--format", dest="format_name", metavar="NAME", help="skip detection and read every file as NAME")
+    p.add_argument("--tz", metavar="ZONE", help="time zone for timestamps without an offset (default: the system's)")
+    p.add_argument("--json", action="store_true", help="print the per-file report as JSON")
+
+    p = sub.add_parser("query", help="run read-only SQL over the case", description="Run read-only SQL over the "
+                       "case (tables: events, rejects, sources).")
+    p.add_argument("sql", metavar="SQL")
+    _add_db(p)
+    p.add_argument("--format", dest="out_format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser("demo", help="load the bundled sample logs into a fresh case and summarise them",
+                       description="Load sample_logs/ into a fresh case (default vedette-demo.duckdb) and print "
+                       "what it holds.")
+    p.add_argument("--db", default="vedette-demo.duckdb", metavar="FILE", help="case file to (re)create")
+    p.add_argument("--headless", action="store_true", help="print to the terminal (the default at this stage)")
+    return parser
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    from store.case import DEFAULT_DB
+
+    p.add_argument("--db", default=os.environ.get("VEDETTE_DB", DEFAULT_DB), metavar="FILE",
+                   help=f"case file (default ./{DEFAULT_DB}, or $VEDETTE_DB)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        # `vedette PATH ...`: ingest the paths (the review console arrives with the TUI).
+        argv = ["ingest", *argv]
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage and the reason
+        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
+    if not args.command:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return {"ingest": cmd_ingest, "query": cmd_query, "demo": cmd_demo}[args.command](args)
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; everything committed so far is kept, run the same command again to finish")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # the user gets one line; VEDETTE_DEBUG=1 shows where
+        from store.case import CaseError
+
+        if isinstance(exc, CaseError):
+            _err(str(exc))
+            return EXIT_USAGE
+        if os.environ.get("VEDETTE_DEBUG"):
+            raise
+        _err(f"internal error: {exc.__class__.__name__}: {exc} (set VEDETTE_DEBUG=1 for details)")
+        return EXIT_INTERNAL
+
+
+# --- ingest -----------------------------------------------------------------------------------
+
+
+def _run_ingest(db: str, paths: Sequence[str], format_name: str | None, tz: str | None, quiet: bool = False):
+    from engine import config
+    from engine.ingest import IngestError, expand_paths, ingest
+    from store.case import Case
+
+    case = Case.open(db)
+    try:
+        progress = None
+        bar = None
+        if not quiet and sys.stderr.isatty():
+            files, _ = expand_paths(paths)
+            if sum(f.size for f in files) >= config.PROGRESS_MIN_BYTES:
+                from rich.console import Console
+                from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+                bar = Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                               TextColumn("{task.fields[name]}", markup=False),
+                               console=Console(stderr=True), transient=True)
+                task = bar.add_task("ingest", total=None, name="")
+
+                def progress(p, _bar=bar, _task=task):
+                    _bar.update(_task, completed=p.bytes_done, total=p.bytes_total, name=Path(p.path).name[:40])
+
+                bar.start()
+        try:
+            result = ingest(case, paths, format_name=format_name, tz=tz, progress=progress)
+        except IngestError as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            if bar is not None:
+                bar.stop()
+    finally:
+        case.close()
+    return result
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    result = _run_ingest(args.db, args.paths, args.format_name, args.tz)
+    elapsed = time.perf_counter() - start
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        _print_ingest_table(result, elapsed)
+    for p in result.errors:
+        _err(f"{p.path}: {p.reason}")
+    ignored = [p for p in result.problems if not p.explicit]
+    if ignored and not args.json:
+        _err(f"{len(ignored)} file(s) found in directories were not logs and were left out "
+             f"(e.g. {ignored[0].path}: {ignored[0].reason}); --json lists them")
+    return EXIT_USAGE if result.errors else EXIT_OK
+
+
+def _print_ingest_table(result, elapsed: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from engine.textsafe import visible
+
+    table = Table(title=None, box=None, pad_edge=False)
+    for name, justify in (("file", "left"), ("format", "left"), ("lines", "right"), ("events", "right"),
+                          ("rejected", "right"), ("skipped", "right"), ("status", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for f in result.files:
+        status = f.status + (f" ({f.note})" if f.note else "")
+        table.add_row(Text(visible(_short(f.path))), f.format, f"{f.lines:,}", f"{f.events:,}",
+                      f"{f.rejected:,}", f"{f.skipped:,}", Text(visible(status)))
+    console = Console(highlight=False)
+    console.print(table)
+    lines = sum(f.lines for f in result.files)
+    rate = f", {lines / elapsed:,.0f} lines/s" if elapsed > 0 and lines else ""
+    console.print(Text(f"{len(result.files)} file(s): {result.events:,} events, {result.rejected:,} rejected, "
+                       f"{result.skipped:,} skipped in {elapsed:.2f}s{rate}"))
+    if result.rejected:
+        console.print(Text("rejected lines and their reasons: vedette query \"SELECT * FROM rejects\""))
+
+
+def _short(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+# --- query ------------------------------------------------------------------------------------
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from store.case import Case
+
+    case = Case.open(args.db, read_only=True)
+    try:
+        try:
+            # Read-only means read-only: no writing files through COPY or ATTACH either.
+            case.con.execute("SET enable_external_access = false")
+            cur = case.con.execute(args.sql)
+        except duckdb.Error as exc:
+            raise UsageError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
+        if cur.description is None:
+            return EXIT_OK
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        case.close()
+    if args.out_format == "json":
+        print(json.dumps([dict(zip(names, (_jsonable(v) for v in r))) for r in rows], indent=2, ensure_ascii=False))
+    elif args.out_format == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(names)
+        for r in rows:
+            w.writerow(["" if v is None else _text(v) for v in r])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        from engine.textsafe import visible
+
+        table = Table(*names, box=None, pad_edge=False)
+        for r in rows:
+            table.add_row(*(Text(visible(_text(v)) if v is not None else "NULL", style="dim" if v is None else "")
+                            for v in r))
+        Console(highlight=False).print(table)
+        Console(stderr=True, highlight=False).print(Text(f"{len(rows)} row(s)", style="dim"))
+    return EXIT_OK
+
+
+def _text(v: object) -> str:
+    if isinstance(v, dt.datetime):
+        return v.isoformat()
+    return str(v)
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds()
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "backslashreplace")
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    return v
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+
+def sample_logs_dir() -> Path:
+    for candidate in (REPO_ROOT / "sample_logs", Path.cwd() / "sample_logs"):
+        if candidate.is_dir():
+            return candidate
+    raise UsageError("sample_logs/ not found next to the vedette sources or in the current folder")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    logs = sample_logs_dir()
+    db = Path(args.db)
+    for stale in (db, Path(str(db) + ".wal")):
+        if stale.exists():
+            stale.unlink()
+    start = time.perf_counter()
+    result = _run_ingest(str(db), [str(logs)], None, "UTC")
+    _print_ingest_table(result, time.perf_counter() - start)
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from engine.textsafe import visible
+    from store.case import Case
+
+    with Case.open(db, read_only=True) as case:
+        rows = case.con.execute(
+            "SELECT format, action, count(*) AS n, count(DISTINCT src_ip) AS sources, "
+            "count(*) FILTER (outcome = 'failure') AS failures, count(*) FILTER (outcome = 'success') AS successes "
+            "FROM events GROUP BY ALL ORDER BY format, n DESC"
+        ).fetchall()
+        top = case.con.execute(
+            "SELECT src_ip, count(*) AS failures, count(DISTINCT \"user\") AS users FROM events "
+            "WHERE outcome = 'failure' AND src_ip IS NOT NULL GROUP BY src_ip ORDER BY failures DESC LIMIT 8"
+        ).fetchall()
+    console = Console(highlight=False)
+    table = Table("format", "action", "events", "sources", "failures", "successes", box=None, pad_edge=False,
+                  title="\nEvents by action")
+    for r in rows:
+        table.add_row(*(Text(visible(v)) if isinstance(v, str) else f"{v:,}" for v in r))
+    console.print(table)
+    table = Table("source", "failed logins", "accounts tried", box=None, pad_edge=False, title="\nTop failing sources")
+    for r in top:
+        table.add_row(Text(visible(r[0])), f"{r[1]:,}", f"{r[2]:,}")
+    console.print(table)
+    console.print(Text(f"\nCase: {db}  (explore it: vedette query \"SELECT * FROM events LIMIT 20\" --db {db})"))
+    return EXIT_USAGE if result.errors else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
