@@ -294,10 +294,13 @@ def _iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[tuple[bytes, st
         except _READ_ERRORS as exc:
             data, error = b"", _describe_read_error(exc)
         if not data:
-            if pending:
-                yield pending, error
-            elif error:
-                yield b"", error
+            if error:
+                # A damaged or still-growing archive: keep its whole lines, leave the torn last
+                # one unread so that a later ingest of the complete file picks it up whole.
+                cut = pending.rfind(b"\n")
+                yield (pending[: cut + 1] if cut >= 0 else b""), error
+            elif pending:
+                yield pending, None
             return
         if overlong:
             cut = data.find(b"\n")

@@ -96,4 +96,66 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        2,
+        "analysis runs, sessions, incidents",
+        (
+            """CREATE TABLE runs (
+                run_id VARCHAR PRIMARY KEY,
+                started_at TIMESTAMPTZ,
+                finished_at TIMESTAMPTZ,
+                seconds DOUBLE,
+                status VARCHAR,
+                params JSON,
+                feature_set JSON,
+                model JSON,
+                counts JSON,
+                stage_seconds JSON
+            )""",
+            # Sessions of the latest run only (a new run replaces them); incidents keep every run.
+            """CREATE TABLE sessions (
+                run_id VARCHAR,
+                session_id VARCHAR,
+                kind VARCHAR,
+                src_ip VARCHAR,
+                users VARCHAR[],
+                hosts VARCHAR[],
+                first_ts TIMESTAMPTZ,
+                last_ts TIMESTAMPTZ,
+                events BIGINT,
+                features JSON,
+                anomaly DOUBLE,
+                risk INTEGER,
+                severity VARCHAR,
+                category VARCHAR,
+                rules VARCHAR[],
+                techniques VARCHAR[],
+                top_features JSON,
+                incident_id VARCHAR
+            )""",
+            """CREATE TABLE incidents (
+                run_id VARCHAR,
+                id VARCHAR,
+                category VARCHAR,
+                severity VARCHAR,
+                risk INTEGER,
+                first_seen TIMESTAMPTZ,
+                last_seen TIMESTAMPTZ,
+                src_ips VARCHAR[],
+                users VARCHAR[],
+                hosts VARCHAR[],
+                sessions INTEGER,
+                events BIGINT,
+                techniques VARCHAR[],
+                rules VARCHAR[],
+                top_features JSON,
+                summary VARCHAR,
+                summary_source VARCHAR,
+                PRIMARY KEY (run_id, id)
+            )""",
+        ),
+    ),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,205 @@
+"""The analysis pipeline: sessions -> features -> scoring -> explanations -> incidents, as one run.
+
+``analyze(case, progress=...)`` runs every stage over the case's events, stores the run
+(parameters, feature set, model, counts, seconds per stage), its sessions and its incidents, and
+returns an ``AnalysisResult``. The command line and the TUI call this same function.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from engine import config, explain, incidents as incidents_mod, scoring, sessions
+from engine.incidents import Incident
+from engine.summaries import offline_summary
+from store.case import Case
+
+STAGES = ("sessions", "scoring", "explanations", "incidents", "store")
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    """Reported as each stage starts: its name and position among ``STAGES``."""
+
+    stage: str
+    index: int
+    total: int
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    run_id: str
+    incidents: tuple[Incident, ...]
+    session_counts: dict[str, int]
+    stage_seconds: dict[str, float]
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.stage_seconds.values())
+
+
+def _params() -> dict:
+    return {k: v for k, v in vars(config).items() if k.isupper() and isinstance(v, (int, float, str, tuple))}
+
+
+def analyze(
+    case: Case,
+    *,
+    progress: Callable[[StageProgress], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> AnalysisResult:
+    """Run the whole analysis over ``case`` and store it as a new run."""
+    con = case.con
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    started = datetime.now(timezone.utc)
+    timings: dict[str, float] = {}
+
+    def stage(name: str) -> None:
+        if cancelled and cancelled():
+            raise AnalysisCancelled()
+        if progress:
+            progress(StageProgress(name, STAGES.index(name), len(STAGES)))
+
+    t = time.perf_counter()
+    stage("sessions")
+    counts = sessions.build(con)
+    timings["sessions"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stage("scoring")
+    scores = scoring.score(con)
+    timings["scoring"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stage("explanations")
+    explanations = explain.explain(scores)
+    timings["explanations"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stage("incidents")
+    flagged, background = incidents_mod.members_from_scores(con, scores, explanations)
+    found = incidents_mod.build(flagged, background)
+    for inc in found:
+        inc.summary = offline_summary(inc)
+        inc.summary_source = "offline"
+    timings["incidents"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stage("store")
+    _store(case, run_id, started, scores, explanations, found, counts.by_kind, timings)
+    timings["store"] = time.perf_counter() - t
+    return AnalysisResult(run_id, tuple(found), counts.by_kind, timings)
+
+
+class AnalysisCancelled(Exception):
+    """Raised between stages when the caller cancelled; nothing of the run is stored."""
+
+
+def _store(case: Case, run_id: str, started: datetime, scores: dict[str, scoring.KindScores],
+           explanations: dict[str, list[dict]], found: list[Incident], counts: dict[str, int],
+           timings: dict[str, float]) -> None:
+    con = case.con
+    incident_of = {m.session_id: inc.id for inc in found for m in inc.members}
+    ids, anomaly, risk, severity, category, rules, techniques, tops, inc_ids = ([] for _ in range(9))
+    for ks in scores.values():
+        ids.extend(ks.session_ids)
+        anomaly.extend(float(a) for a in ks.anomaly)
+        risk.extend(int(r) for r in ks.risk)
+        severity.extend(ks.severity)
+        category.extend(ks.category)
+        rules.extend(ks.rules)
+        techniques.extend(ks.techniques)
+        tops.extend(json.dumps(explanations[s]) if s in explanations else None for s in ks.session_ids)
+        inc_ids.extend(incident_of.get(s) for s in ks.session_ids)
+    scored = pa.table({
+        "session_id": pa.array(ids, pa.string()),
+        "anomaly": pa.array(anomaly, pa.float64()),
+        "risk": pa.array(risk, pa.int32()),
+        "severity": pa.array(severity, pa.string()),
+        "category": pa.array(category, pa.string()),
+        "rules": pa.array(rules, pa.list_(pa.string())),
+        "techniques": pa.array(techniques, pa.list_(pa.string())),
+        "top_features": pa.array(tops, pa.string()),
+        "incident_id": pa.array(inc_ids, pa.string()),
+    })
+    con.register("_scored", scored)
+    finished = datetime.now(timezone.utc)
+    model = {kind: ({"type": "IsolationForest", "n_estimators": config.ISOLATION_TREES,
+                     "max_samples": config.ISOLATION_MAX_SAMPLES, "random_state": config.RANDOM_SEED,
+                     "fitted_on": len(ks.session_ids)} if ks.model is not None else None)
+             for kind, ks in scores.items()}
+    run_counts = {"sessions": counts, "incidents": len(found),
+                  "events": con.execute("SELECT count(*) FROM events").fetchone()[0],
+                  "flagged_sessions": sum(1 for ks in scores.values() for c in ks.category
+                                          if c not in (None, "background_noise"))}
+    try:
+        with case.transaction():
+            con.execute("DELETE FROM sessions")
+            for kind in list(sessions.FEATURES) + ["ssh_conn"]:
+                names = sessions.FEATURES.get(kind, ("attempts", "successes", "duration_s"))
+                feats = ", ".join(f"'{n}', f.{n}" for n in names)
+                scored_cols = (
+                    "s.anomaly, s.risk, s.severity, s.category, s.rules, s.techniques, s.top_features::JSON, s.incident_id"
+                    if kind in sessions.FEATURES else
+                    "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+                )
+                join = "LEFT JOIN _scored s USING (session_id)" if kind in sessions.FEATURES else ""
+                con.execute(
+                    f"INSERT INTO sessions SELECT $run, f.session_id, '{kind}', f.src_ip, f.users, f.hosts, "
+                    f"f.first_ts, f.last_ts, f.events, json_object({feats}), {scored_cols} FROM feat_{kind} f {join}",
+                    {"run": run_id},
+                )
+            for inc in found:
+                con.execute(
+                    "INSERT INTO incidents VALUES ($run, $id, $cat, $sev, $risk, $first, $last, $ips, $users, $hosts, "
+                    "$sessions, $events, $tech, $rules, $top, $summary, $source)",
+                    {"run": run_id, "id": inc.id, "cat": inc.category, "sev": inc.severity, "risk": inc.risk,
+                     "first": inc.first_seen, "last": inc.last_seen, "ips": inc.src_ips, "users": inc.users,
+                     "hosts": inc.hosts, "sessions": inc.sessions, "events": inc.events, "tech": inc.techniques,
+                     "rules": inc.rules, "top": json.dumps(inc.top_features), "summary": inc.summary,
+                     "source": inc.summary_source},
+                )
+            con.execute(
+                "INSERT INTO runs VALUES ($run, $started, $finished, $secs, 'complete', $params, $features, $model, "
+                "$counts, $stages)",
+                {"run": run_id, "started": started, "finished": finished,
+                 "secs": (finished - started).total_seconds(), "params": json.dumps(_params(), default=list),
+                 "features": json.dumps(sessions.FEATURES), "model": json.dumps(model),
+                 "counts": json.dumps(run_counts), "stages": json.dumps({k: round(v, 3) for k, v in timings.items()})},
+            )
+    finally:
+        con.unregister("_scored")
+
+
+def latest_run_id(case: Case) -> str | None:
+    row = case.con.execute("SELECT run_id FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def load_incidents(case: Case, run_id: str | None = None) -> tuple[str | None, list[dict]]:
+    """The incidents of a run (the latest by default) as JSON-ready dicts in the contract's shape."""
+    run_id = run_id or latest_run_id(case)
+    if run_id is None:
+        return None, []
+    rows = case.con.execute(
+        "SELECT id, category, severity, risk, first_seen, last_seen, src_ips, users, hosts, sessions, events, "
+        "techniques, summary, summary_source, top_features FROM incidents WHERE run_id = $run ORDER BY id",
+        {"run": run_id},
+    ).fetchall()
+    out = []
+    for r in rows:
+        out.append({
+            "id": r[0], "category": r[1], "severity": r[2], "risk": r[3],
+            "first_seen": r[4].isoformat(), "last_seen": r[5].isoformat(),
+            "src_ips": list(r[6] or []), "users": list(r[7] or []), "hosts": list(r[8] or []),
+            "sessions": r[9], "events": r[10], "techniques": list(r[11] or []),
+            "summary": r[12], "summary_source": r[13], "top_features": json.loads(r[14] or "[]"),
+        })
+    return run_id, out

@@ -1,0 +1,264 @@
+"""Incidents: HDBSCAN over the flagged sessions so that one campaign is one incident.
+
+Within each category, sessions are compared by behaviour (their scaled features, when of the
+same kind) and by what ties a campaign together: the same source, the same /24, shared target
+accounts and overlapping time. HDBSCAN (the ``hdbscan`` package, precomputed distances) finds
+the dense groups; a group is kept only if its members are actually tied to one another. Sessions
+left as noise become incidents of their own when they are at least medium severity; the rest of
+a category's low-severity leftovers form one incident, and the internet's background of
+scattered sources forms one low-severity ``background_noise`` incident.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from engine import config
+from engine.explain import aggregate
+from engine.rules import SEVERITY_RANK, by_id
+from engine.scoring import KindScores
+
+
+@dataclass
+class Member:
+    """A scored session as the incident stage sees it."""
+
+    session_id: str
+    kind: str
+    src_ip: str | None
+    users: list[str]
+    hosts: list[str]
+    first_ts: datetime
+    last_ts: datetime
+    events: int
+    risk: int
+    severity: str
+    category: str
+    techniques: list[str]
+    rules: list[str]
+    x: np.ndarray
+    top_features: list[dict] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Incident:
+    """One incident, with the fields of the DESIGN.md JSON contract (plus members and rules)."""
+
+    id: str
+    category: str
+    severity: str
+    risk: int
+    first_seen: datetime
+    last_seen: datetime
+    src_ips: list[str]
+    users: list[str]
+    hosts: list[str]
+    sessions: int
+    events: int
+    techniques: list[str]
+    top_features: list[dict]
+    rules: list[str]
+    members: list[Member]
+    summary: str = ""
+    summary_source: str = "offline"
+
+
+def _net24(ip: str | None) -> str | None:
+    if not ip:
+        return None
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    prefix = 24 if addr.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def _distances(members: list[Member], campaign: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise distances in [0, 1]: behaviour blended with campaign ties."""
+    n = len(members)
+    # Behaviour: robust-scaled features, comparable only within one session kind.
+    feat = np.ones((n, n))
+    kinds = np.array([m.kind for m in members])
+    for kind in set(kinds):
+        idx = np.where(kinds == kind)[0]
+        X = np.stack([members[i].x for i in idx])
+        med = np.median(X, axis=0)
+        iqr = np.subtract(*np.percentile(X, [75, 25], axis=0))
+        scale = np.where(iqr > 0, iqr, np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0))
+        Z = (X - med) / scale
+        diff = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1)) / (2 * np.sqrt(Z.shape[1]))
+        feat[np.ix_(idx, idx)] = np.clip(diff, 0, 1)
+    ips = np.array([m.src_ip or "" for m in members], dtype=object)
+    nets = np.array([_net24(m.src_ip) or "" for m in members], dtype=object)
+    start = np.array([m.first_ts.timestamp() for m in members])
+    end = np.array([m.last_ts.timestamp() for m in members])
+    overlap = (start[:, None] <= end[None, :]) & (start[None, :] <= end[:, None])
+    near = np.minimum(np.abs(start[None, :] - end[:, None]), np.abs(start[:, None] - end[None, :]))
+    close_in_time = overlap | (near <= config.SSH_USER_GAP_S)
+    same_ip = (ips[:, None] == ips[None, :]) & (ips[:, None] != "")
+    same_net = (nets[:, None] == nets[None, :]) & (nets[:, None] != "") & close_in_time
+    tie = np.where(same_ip, 1.0, np.where(same_net, 0.6, 0.0))
+    if campaign:
+        vocab: dict[str, int] = {}
+        rows = [[vocab.setdefault(u, len(vocab)) for u in set(m.users)] for m in members]
+        U = np.zeros((n, max(1, len(vocab))))
+        for i, cols in enumerate(rows):
+            U[i, cols] = 1.0
+        inter = U @ U.T
+        sizes = U.sum(axis=1)
+        # Overlap against the smaller target list: two bots of one campaign each try a few of
+        # the same handful of accounts, so their lists overlap without being equal.
+        smaller = np.minimum(sizes[:, None], sizes[None, :])
+        shared = np.divide(inter, smaller, out=np.zeros_like(inter), where=smaller > 0)
+        tie = np.maximum(tie, np.where(close_in_time, 0.9 * shared, 0.0))
+    np.fill_diagonal(tie, 1.0)
+    w = config.FEATURE_DISTANCE_WEIGHT
+    d = w * feat + (1 - w) * (1 - tie)
+    np.fill_diagonal(d, 0.0)
+    return d, tie
+
+
+def _groups(members: list[Member], category: str) -> list[list[int]]:
+    """Index groups of one category's members (each member in exactly one group)."""
+    n = len(members)
+    campaign = category in ("credential_stuffing", "password_spraying")
+    if n == 1:
+        return [[0]]
+    if n > config.MAX_PAIRWISE_SESSIONS:
+        # Too many for pairwise ties: one group per source address keeps memory bounded.
+        by_ip: dict[str | None, list[int]] = {}
+        for i, m in enumerate(members):
+            by_ip.setdefault(m.src_ip, []).append(i)
+        return list(by_ip.values())
+    d, tie = _distances(members, campaign)
+    labels = np.full(n, -1)
+    if n >= 3:
+        import hdbscan
+
+        clusterer = hdbscan.HDBSCAN(
+            metric="precomputed", min_cluster_size=config.HDBSCAN_MIN_CLUSTER_SIZE, min_samples=1,
+            allow_single_cluster=True,
+        )
+        labels = clusterer.fit_predict(d.astype(np.float64))
+    # Members are linked when strongly tied (same source, same /24 at the same time, shared
+    # targets), or when HDBSCAN put them in one dense cluster and they share at least a weak tie.
+    same_cluster = (labels[:, None] == labels[None, :]) & (labels[:, None] >= 0)
+    linked = (tie >= 0.5) | (same_cluster & (tie >= 0.25))
+    return _components(linked)
+
+
+def _components(linked: np.ndarray) -> list[list[int]]:
+    """Connected components of a boolean adjacency matrix, each sorted, in order of first member."""
+    n = linked.shape[0]
+    seen = np.zeros(n, dtype=bool)
+    out: list[list[int]] = []
+    for seed in range(n):
+        if seen[seed]:
+            continue
+        comp, stack = [seed], [seed]
+        seen[seed] = True
+        while stack:
+            i = stack.pop()
+            for j in np.where(linked[i] & ~seen)[0]:
+                seen[j] = True
+                comp.append(int(j))
+                stack.append(int(j))
+        out.append(sorted(comp))
+    return out
+
+
+def build(members: list[Member], background: list[Member]) -> list[Incident]:
+    """Incidents from flagged sessions and background ones; ids INC-0001.. by descending risk."""
+    drafts: list[tuple[str, list[Member]]] = []
+    by_cat: dict[str, list[Member]] = {}
+    for m in members:
+        by_cat.setdefault(m.category, []).append(m)
+    for category in sorted(by_cat):
+        ms = sorted(by_cat[category], key=lambda m: m.session_id)
+        leftovers: list[Member] = []
+        for group in _groups(ms, category):
+            gm = [ms[i] for i in group]
+            top = max(SEVERITY_RANK[m.severity] for m in gm)
+            if len(gm) == 1 and top < SEVERITY_RANK["medium"]:
+                leftovers.extend(gm)
+            else:
+                drafts.append((category, gm))
+        if leftovers:
+            drafts.append((category, leftovers))
+    if background:
+        drafts.append(("background_noise", background))
+    incidents = [_incident(cat, gm) for cat, gm in drafts]
+    incidents.sort(key=lambda inc: (-inc.risk, -SEVERITY_RANK[inc.severity], inc.first_seen, inc.src_ips[:1]))
+    for k, inc in enumerate(incidents, 1):
+        inc.id = f"INC-{k:04d}"
+    return incidents
+
+
+def _ranked(values: list[tuple[str, int]]) -> list[str]:
+    totals: dict[str, int] = {}
+    for v, w in values:
+        if v:
+            totals[v] = totals.get(v, 0) + w
+    return [k for k, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _incident(category: str, gm: list[Member]) -> Incident:
+    severity = max((m.severity for m in gm), key=lambda s: SEVERITY_RANK[s])
+    if category == "background_noise":
+        severity = "low"
+    risk = max(m.risk for m in gm)
+    if category != "background_noise" and len(gm) > 1:
+        # A campaign is worse than any one of its sessions, a little.
+        risk = min(100, risk + min(5, int(np.log2(len(gm)))))
+    return Incident(
+        id="",
+        category=category,
+        severity=severity,
+        risk=int(risk),
+        first_seen=min(m.first_ts for m in gm),
+        last_seen=max(m.last_ts for m in gm),
+        src_ips=_ranked([(m.src_ip, max(m.events, 1)) for m in gm]),
+        users=_ranked([(u, 1) for m in gm for u in m.users]),
+        hosts=_ranked([(h, 1) for m in gm for h in m.hosts]),
+        sessions=len(gm),
+        events=int(sum(m.events for m in gm)),
+        techniques=sorted({t for m in gm for t in m.techniques}),
+        top_features=aggregate([m.top_features for m in gm]),
+        rules=sorted({r for m in gm for r in m.rules}, key=lambda r: (-SEVERITY_RANK[by_id(r).severity], r)),
+        members=gm,
+    )
+
+
+def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[str, list[dict]]
+                        ) -> tuple[list[Member], list[Member]]:
+    """Flagged and background sessions as ``Member`` rows (entities fetched from ``feat_<kind>``)."""
+    flagged: list[Member] = []
+    background: list[Member] = []
+    for kind, ks in scores.items():
+        wanted = [i for i, c in enumerate(ks.category) if c is not None]
+        if not wanted:
+            continue
+        rows = con.execute(
+            f"SELECT session_id, src_ip, coalesce(users, []), coalesce(hosts, []), first_ts, last_ts, events "
+            f"FROM feat_{kind} ORDER BY session_id"
+        ).fetchall()
+        names = ks.feature_names
+        for i in wanted:
+            sid, ip, users, hosts, first, last, events = rows[i]
+            assert sid == ks.session_ids[i]
+            m = Member(
+                session_id=sid, kind=kind, src_ip=ip, users=[u for u in users if u is not None],
+                hosts=[h for h in hosts if h is not None], first_ts=first, last_ts=last, events=int(events),
+                risk=int(ks.risk[i]), severity=ks.severity[i], category=ks.category[i],
+                techniques=list(ks.techniques[i]), rules=list(ks.rules[i]), x=ks.X[i],
+                top_features=explanations.get(sid, []),
+                features={name: float(ks.raw[i, k]) for k, name in enumerate(names)},
+            )
+            (background if m.category == "background_noise" else flagged).append(m)
+    return flagged, background

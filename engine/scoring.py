@@ -1,0 +1,144 @@
+"""Scoring: detection rules (SQL) plus an IsolationForest per session kind -> risk and severity.
+
+A rule hit gives a session its category, ATT&CK technique and a base risk by severity; the
+forest's anomaly score (0.5 ordinary, towards 1 isolated) adds up to ``ANOMALY_RISK_WEIGHT``.
+A session with no rule hit but a very isolated profile becomes an ``anomaly``; the internet's
+background of sources with a handful of failures becomes ``background_noise``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+
+from engine import config
+from engine.rules import ANOMALY_ELIGIBLE, BACKGROUND_WHEN, SEVERITY_BASE_RISK, SEVERITY_RANK, rules_for
+from engine.sessions import FEATURES
+
+
+@dataclass
+class KindScores:
+    """Scores of one session kind, row-aligned with ``session_ids``.
+
+    X: the (log-scaled) feature matrix the forest saw; raw: the features as computed;
+    model: the fitted IsolationForest, or None where the kind had too few sessions.
+    """
+
+    kind: str
+    session_ids: list[str]
+    raw: np.ndarray
+    X: np.ndarray
+    anomaly: np.ndarray
+    rules: list[list[str]]
+    background: np.ndarray
+    events: np.ndarray
+    model: object | None = None
+    eligible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    risk: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    severity: list[str] = field(default_factory=list)
+    category: list[str | None] = field(default_factory=list)
+    techniques: list[list[str]] = field(default_factory=list)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return FEATURES[self.kind]
+
+
+def _rule_hits(con: duckdb.DuckDBPyConnection, kind: str):
+    """Per session (ordered by id): rule ids hit, background flag, anomaly eligibility, events."""
+    rules = rules_for(kind)
+    hits = ", ".join(f"CASE WHEN ({r.when}) THEN '{r.id}' END" for r in rules) or "NULL"
+    rows = con.execute(
+        f"SELECT session_id, list_filter([{hits}], lambda x: x IS NOT NULL) AS hits, ({BACKGROUND_WHEN[kind]}) AS bg, "
+        f"coalesce(({ANOMALY_ELIGIBLE[kind]}), false) AS eligible, events FROM feat_{kind} ORDER BY session_id"
+    ).fetchall()
+    ids = [r[0] for r in rows]
+    return (ids, [list(r[1] or []) for r in rows], np.array([bool(r[2]) for r in rows], dtype=bool),
+            np.array([bool(r[3]) for r in rows], dtype=bool), np.array([int(r[4]) for r in rows], dtype=np.int64))
+
+
+def score_kind(con: duckdb.DuckDBPyConnection, kind: str) -> KindScores:
+    names = FEATURES[kind]
+    ids, hits, bg, eligible, events = _rule_hits(con, kind)
+    cols = ", ".join(f"coalesce({n}, 0)::DOUBLE" for n in names)
+    raw = np.array(con.execute(f"SELECT {cols} FROM feat_{kind} ORDER BY session_id").fetchall(), dtype=np.float64)
+    if raw.size == 0:
+        raw = raw.reshape(0, len(names))
+    # Counts are heavy-tailed: the forest splits on log scale so 10 vs 1000 attempts is not
+    # dwarfed by 10,000 vs 100,000.
+    X = np.sign(raw) * np.log1p(np.abs(raw))
+    anomaly = np.full(len(ids), 0.5)
+    model = None
+    if len(ids) >= config.MIN_SESSIONS_FOR_MODEL:
+        from sklearn.ensemble import IsolationForest
+
+        model = IsolationForest(
+            n_estimators=config.ISOLATION_TREES,
+            max_samples=min(config.ISOLATION_MAX_SAMPLES, len(ids)),
+            random_state=config.RANDOM_SEED,
+        ).fit(X)
+        anomaly = -model.score_samples(X)
+    ks = KindScores(kind, ids, raw, X, anomaly, hits, bg, events, model, eligible=eligible)
+    _assign(ks)
+    return ks
+
+
+def _assign(ks: KindScores) -> None:
+    from engine.rules import by_id
+
+    n = len(ks.session_ids)
+    risk = np.zeros(n, dtype=np.int64)
+    bump = np.clip((ks.anomaly - 0.5) / 0.5, 0.0, 1.0) * config.ANOMALY_RISK_WEIGHT
+    for i in range(n):
+        hits = [by_id(h) for h in ks.rules[i]]
+        if hits:
+            top = max(hits, key=lambda r: SEVERITY_RANK[r.severity])
+            sev = top.severity
+            base = SEVERITY_BASE_RISK[sev]
+            cap = 100 if sev == "critical" else SEVERITY_BASE_RISK[_next(sev)] - 1
+            risk[i] = min(cap, base + int(round(bump[i])))
+            ks.severity.append(sev)
+            ks.category.append(top.category)
+            ks.techniques.append(sorted({r.technique for r in hits if r.technique}))
+        elif ks.model is not None and ks.eligible[i] and ks.anomaly[i] >= config.ANOMALY_ONLY_MIN_SCORE and \
+                ks.events[i] >= config.ANOMALY_ONLY_MIN_EVENTS:
+            span = (ks.anomaly[i] - config.ANOMALY_ONLY_MIN_SCORE) / max(1e-9, 1 - config.ANOMALY_ONLY_MIN_SCORE)
+            risk[i] = int(round(25 + 35 * min(1.0, span)))
+            ks.severity.append(severity_for_risk(int(risk[i])))
+            ks.category.append("anomaly")
+            ks.techniques.append([])
+        elif ks.background[i]:
+            risk[i] = 10
+            ks.severity.append("low")
+            ks.category.append("background_noise")
+            ks.techniques.append(["T1110"])
+        else:
+            risk[i] = int(round(bump[i]))
+            ks.severity.append("info")
+            ks.category.append(None)
+            ks.techniques.append([])
+    ks.risk = risk
+
+
+def _next(sev: str) -> str:
+    order = ("info", "low", "medium", "high", "critical")
+    return order[min(len(order) - 1, order.index(sev) + 1)]
+
+
+def severity_for_risk(risk: int) -> str:
+    if risk >= 90:
+        return "critical"
+    if risk >= 70:
+        return "high"
+    if risk >= 45:
+        return "medium"
+    if risk >= 20:
+        return "low"
+    return "info"
+
+
+def score(con: duckdb.DuckDBPyConnection) -> dict[str, KindScores]:
+    """Score every kind that has features (``engine.sessions.build`` must have run)."""
+    return {kind: score_kind(con, kind) for kind in FEATURES}

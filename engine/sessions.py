@@ -1,0 +1,346 @@
+"""Sessions and their behavioural features, in SQL over ``events``.
+
+A *session* is the unit the analysis scores. Kinds:
+
+- ``ssh_source``: one source address's SSH activity (across users and hosts) until it falls
+  silent for ``SSH_SOURCE_GAP_S``; brute force, spraying, stuffing and suspicious logins live here.
+- ``ssh_conn``: one SSH connection (host + sshd pid, from connect to disconnect) with its auth
+  attempts, users tried, success and duration; kept for the analyst's drill-down.
+- ``ssh_user``: the failed attempts on one real account (not root, not an invalid user: the
+  whole internet tries those) across sources (``SSH_USER_GAP_S``); feeds the "how many sources
+  are after this account" feature of ``ssh_source``, the mark of credential stuffing.
+- ``web``: one (client IP, user agent) pair with a 30-minute inactivity gap.
+- ``flow``: one source's Zeek/Suricata flows until ``FLOW_GAP_S`` of silence.
+- ``beacon``: one (source, destination, port) pair over the whole case, for periodicity.
+- ``ids``: one source's Suricata alerts until ``FLOW_GAP_S`` of silence.
+
+``build(con)`` fills temp tables ``feat_<kind>`` (one row per session: ``session_id``, ``kind``,
+``src_ip``, ``users``, ``hosts``, ``first_ts``, ``last_ts``, ``events`` and numeric features
+named in ``FEATURES[kind]``). Everything is SQL: no Python loop touches an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from engine import config
+
+# Numeric features per kind, in the order the model sees them; the names are what SHAP reports
+# and what `engine.explain.PLAIN_NAMES` translates for people.
+FEATURES: dict[str, tuple[str, ...]] = {
+    "ssh_source": (
+        "failed_attempts", "failed_per_min", "failed_auth_ratio", "distinct_users", "distinct_invalid_users",
+        "distinct_hosts", "successes", "success_after_failures", "failures_before_success",
+        "interval_mean_s", "interval_cv", "off_hours_share", "new_source_logins", "unusual_method_logins",
+        "max_sources_per_user", "preauth_noise", "duration_min",
+    ),
+    "web": (
+        "requests", "requests_per_min", "distinct_paths", "status_4xx_share", "status_5xx_share",
+        "sensitive_path_hits", "injection_hits", "tool_user_agent", "crawler_user_agent", "empty_user_agent",
+        "post_share", "duration_min",
+    ),
+    "flow": (
+        "flows", "distinct_dst_ips", "distinct_dst_ports", "failed_conn_share", "src_mbytes", "dst_mbytes",
+        "mean_duration_s", "duration_min",
+    ),
+    "beacon": ("connections", "interval_mean_s", "interval_cv", "span_h", "src_mbytes"),
+    "ids": ("alerts", "distinct_signatures", "max_severity", "scan_alerts", "exploit_alerts", "trojan_alerts"),
+}
+
+KINDS = tuple(FEATURES)
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    """How many sessions of each kind a build made (``ssh_conn`` and ``ssh_user`` included)."""
+
+    by_kind: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind.values())
+
+
+def _p() -> dict[str, object]:
+    return {
+        "ssh_gap": config.SSH_SOURCE_GAP_S,
+        "user_gap": config.SSH_USER_GAP_S,
+        "conn_gap": config.SSH_CONN_GAP_S,
+        "web_gap": config.WEB_GAP_S,
+        "flow_gap": config.FLOW_GAP_S,
+        "sensitive": config.SENSITIVE_PATH_RE,
+        "inject": config.INJECTION_RE,
+        "tool_ua": config.TOOL_UA_RE,
+        "crawler_ua": config.CRAWLER_UA_RE,
+        "failed_states": list(config.FAILED_CONN_STATES),
+        "off_share": config.OFF_HOURS_MAX_SHARE,
+        "beacon_min": config.BEACON_MIN_CONNECTIONS,
+    }
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    params = _p()
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    con.execute(sql, used or None)
+
+
+# A window id: a new window starts at the first event and after each gap longer than $gap.
+def _windowed(select_sql: str, part: str, gap: str) -> str:
+    return f"""
+    SELECT *, sum(brk) OVER (PARTITION BY {part} ORDER BY ts, eid ROWS UNBOUNDED PRECEDING) AS win
+    FROM (
+        SELECT *, CASE WHEN lag(ts) OVER (PARTITION BY {part} ORDER BY ts, eid) IS NULL
+                        OR epoch(ts) - epoch(lag(ts) OVER (PARTITION BY {part} ORDER BY ts, eid)) > {gap}
+                  THEN 1 ELSE 0 END AS brk
+        FROM ({select_sql})
+    )"""
+
+
+_AUTH_FAIL = "(action LIKE 'auth\\_%' ESCAPE '\\' AND action <> 'auth_publickey' AND outcome = 'failure')"
+_ATTEMPT = f"({_AUTH_FAIL} OR action IN ('pam_auth_failure', 'invalid_user', 'root_login_refused', 'user_not_allowed'))"
+_SUCCESS = "(action LIKE 'auth\\_%' ESCAPE '\\' AND outcome = 'success')"
+
+
+def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
+    # Every SSH event with a time; rowid is the event's identity for the run.
+    _run(con, """
+    CREATE OR REPLACE TEMP TABLE _ssh AS
+    SELECT rowid AS eid, ts, host, pid, action, outcome, src_ip, "user", auth_method,
+           (action = 'invalid_user' OR contains(lower(message), 'invalid user')
+            OR contains(lower(message), 'illegal user')) AS invalid_flag
+    FROM events
+    WHERE ts IS NOT NULL AND program LIKE 'sshd%' AND format IN ('syslog', 'journald')
+    """)
+    # Hours of the day that are unusual for this case: few of its successful logins happen then.
+    _run(con, """
+    CREATE OR REPLACE TEMP TABLE _off_hours AS
+    WITH base AS (
+        SELECT hour(ts) AS h, count(*) AS n FROM _ssh WHERE outcome = 'success' GROUP BY 1
+    ), tot AS (SELECT sum(n) AS t FROM base)
+    SELECT h.h FROM range(24) h(h)
+    LEFT JOIN base ON base.h = h.h, tot
+    WHERE tot.t >= 20 AND coalesce(base.n, 0) < $off_share * tot.t
+    """)
+    # Each account's usual way in, and the first time each (account, source) succeeded.
+    _run(con, """
+    CREATE OR REPLACE TEMP TABLE _succ AS
+    SELECT eid, "user", src_ip, ts, auth_method,
+           min(ts) OVER (PARTITION BY "user") AS user_first,
+           min(ts) OVER (PARTITION BY "user", src_ip) AS pair_first,
+           mode(auth_method) OVER (PARTITION BY "user") AS usual_method,
+           count(*) OVER (PARTITION BY "user") AS user_logins
+    FROM _ssh WHERE outcome = 'success' AND action LIKE 'auth\\_%' ESCAPE '\\' AND "user" IS NOT NULL
+    """)
+    # Accounts under attack: windows of failures on one account across sources.
+    real_account_attempts = (
+        "SELECT eid, ts, \"user\", src_ip, host FROM _ssh "
+        f"WHERE \"user\" IS NOT NULL AND \"user\" <> 'root' AND NOT invalid_flag AND {_ATTEMPT}"
+    )
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE _user_win AS
+    {_windowed(real_account_attempts, '"user"', '$user_gap')}
+    """)
+    _run(con, """
+    CREATE OR REPLACE TEMP TABLE feat_ssh_user AS
+    SELECT 'U-' || md5("user" || '#' || win::VARCHAR)[:12] AS session_id, 'ssh_user' AS kind,
+           "user", win, NULL::VARCHAR AS src_ip, list(DISTINCT src_ip) FILTER (src_ip IS NOT NULL) AS src_ips,
+           [any_value("user")] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+           count(DISTINCT src_ip) AS distinct_sources
+    FROM _user_win GROUP BY "user", win
+    """)
+    # Per-source windows with what each event knows about its account and hour.
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE _src_win AS
+    SELECT w.*,
+           (hour(w.ts) IN (SELECT h FROM _off_hours)) AS off_hours,
+           (s.eid IS NOT NULL AND s.pair_first = s.ts AND s.user_first < s.ts) AS new_source_login,
+           (s.eid IS NOT NULL AND s.user_logins >= 3 AND s.auth_method IS DISTINCT FROM s.usual_method) AS unusual_method,
+           coalesce(u.distinct_sources, 0) AS user_sources
+    FROM ({_windowed('SELECT * FROM _ssh WHERE src_ip IS NOT NULL', 'src_ip', '$ssh_gap')}) w
+    LEFT JOIN _succ s ON s.eid = w.eid
+    LEFT JOIN _user_win uw ON uw.eid = w.eid
+    LEFT JOIN feat_ssh_user u ON u."user" = uw."user" AND u.win = uw.win
+    """)
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE feat_ssh_source AS
+    WITH ev AS (
+        SELECT *,
+               {_ATTEMPT} AS is_attempt,
+               {_SUCCESS} AS is_success,
+               min(ts) FILTER ({_SUCCESS}) OVER (PARTITION BY src_ip, win) AS first_success
+        FROM _src_win
+    ), gaps AS (
+        SELECT src_ip, win, epoch(ts) - epoch(lag(ts) OVER (PARTITION BY src_ip, win ORDER BY ts, eid)) AS gap
+        FROM ev WHERE is_attempt AND action <> 'invalid_user'
+    ), g AS (
+        SELECT src_ip, win, avg(gap) AS interval_mean_s,
+               CASE WHEN count(gap) >= 3 AND avg(gap) > 0 THEN stddev_pop(gap) / avg(gap) ELSE 1.0 END AS interval_cv
+        FROM gaps GROUP BY ALL
+    ), agg AS (
+        SELECT src_ip, win,
+               min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+               greatest(count(*) FILTER ({_AUTH_FAIL}), count(*) FILTER (action = 'pam_auth_failure'),
+                        count(*) FILTER (action = 'invalid_user'),
+                        count(*) FILTER (action IN ('root_login_refused', 'user_not_allowed'))) AS failed_attempts,
+               count(*) FILTER (is_success) AS successes,
+               count(DISTINCT "user") FILTER (is_attempt) AS distinct_users,
+               count(DISTINCT "user") FILTER (invalid_flag) AS distinct_invalid_users,
+               count(DISTINCT host) AS distinct_hosts,
+               count(*) FILTER (is_attempt AND ts <= first_success) AS failures_before_success,
+               count(*) FILTER (is_success AND new_source_login) AS new_source_logins,
+               count(*) FILTER (is_success AND unusual_method) AS unusual_method_logins,
+               avg(off_hours::INT) AS off_hours_share,
+               max(user_sources) AS max_sources_per_user,
+               count(*) FILTER (action IN ('no_ident', 'bad_protocol', 'kex_error', 'negotiation_failed',
+                                           'preauth_timeout', 'preauth_close')) AS preauth_noise,
+               list(DISTINCT "user") FILTER ("user" IS NOT NULL AND (is_attempt OR is_success)) AS users,
+               list(DISTINCT "user") FILTER (is_success) AS users_success,
+               list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts
+        FROM ev
+        GROUP BY src_ip, win
+    )
+    SELECT 'S-' || md5(agg.src_ip || '#' || agg.win::VARCHAR)[:12] AS session_id, 'ssh_source' AS kind,
+           agg.src_ip, agg.users, agg.hosts, agg.first_ts, agg.last_ts, agg.events, agg.users_success,
+           agg.failed_attempts::DOUBLE AS failed_attempts,
+           (agg.failed_attempts / greatest(epoch(agg.last_ts) - epoch(agg.first_ts), 60) * 60)::DOUBLE AS failed_per_min,
+           (agg.failed_attempts / greatest(agg.failed_attempts + agg.successes, 1))::DOUBLE AS failed_auth_ratio,
+           agg.distinct_users::DOUBLE AS distinct_users,
+           agg.distinct_invalid_users::DOUBLE AS distinct_invalid_users,
+           agg.distinct_hosts::DOUBLE AS distinct_hosts,
+           agg.successes::DOUBLE AS successes,
+           (agg.successes > 0 AND agg.failures_before_success > 0)::INT::DOUBLE AS success_after_failures,
+           agg.failures_before_success::DOUBLE AS failures_before_success,
+           coalesce(g.interval_mean_s, 0)::DOUBLE AS interval_mean_s,
+           coalesce(g.interval_cv, 1.0)::DOUBLE AS interval_cv,
+           coalesce(agg.off_hours_share, 0)::DOUBLE AS off_hours_share,
+           agg.new_source_logins::DOUBLE AS new_source_logins,
+           agg.unusual_method_logins::DOUBLE AS unusual_method_logins,
+           coalesce(agg.max_sources_per_user, 0)::DOUBLE AS max_sources_per_user,
+           agg.preauth_noise::DOUBLE AS preauth_noise,
+           ((epoch(agg.last_ts) - epoch(agg.first_ts)) / 60.0)::DOUBLE AS duration_min
+    FROM agg LEFT JOIN g USING (src_ip, win)
+    """)
+    # SSH connections (host + pid), for drill-down.
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE feat_ssh_conn AS
+    SELECT 'C-' || md5(coalesce(host, '') || '#' || pid::VARCHAR || '#' || win::VARCHAR)[:12] AS session_id,
+           'ssh_conn' AS kind, any_value(src_ip) FILTER (src_ip IS NOT NULL) AS src_ip,
+           list(DISTINCT "user") FILTER ("user" IS NOT NULL) AS users, [any_value(host)] AS hosts,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+           count(*) FILTER ({_ATTEMPT}) AS attempts, count(*) FILTER ({_SUCCESS}) AS successes,
+           epoch(max(ts)) - epoch(min(ts)) AS duration_s
+    FROM ({_windowed('SELECT * FROM _ssh WHERE pid IS NOT NULL', 'host, pid', '$conn_gap')})
+    GROUP BY host, pid, win
+    """)
+
+
+def build_web(con: duckdb.DuckDBPyConnection) -> None:
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE feat_web AS
+    WITH w AS ({_windowed(
+        "SELECT rowid AS eid, ts, host, src_ip, coalesce(user_agent, '') AS ua, method, path, status "
+        "FROM events WHERE action = 'http_request' AND ts IS NOT NULL AND src_ip IS NOT NULL",
+        'src_ip, ua', '$web_gap')})
+    SELECT 'W-' || md5(src_ip || '#' || ua || '#' || win::VARCHAR)[:12] AS session_id, 'web' AS kind,
+           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events, any_value(ua) AS user_agent,
+           count(*)::DOUBLE AS requests,
+           (count(*) / greatest(epoch(max(ts)) - epoch(min(ts)), 60) * 60)::DOUBLE AS requests_per_min,
+           count(DISTINCT path)::DOUBLE AS distinct_paths,
+           avg((status BETWEEN 400 AND 499)::INT)::DOUBLE AS status_4xx_share,
+           avg((status >= 500)::INT)::DOUBLE AS status_5xx_share,
+           count(*) FILTER (regexp_matches(coalesce(path, ''), $sensitive))::DOUBLE AS sensitive_path_hits,
+           count(*) FILTER (regexp_matches(coalesce(path, ''), $inject))::DOUBLE AS injection_hits,
+           regexp_matches(any_value(ua), $tool_ua)::INT::DOUBLE AS tool_user_agent,
+           (regexp_matches(any_value(ua), $crawler_ua) AND NOT regexp_matches(any_value(ua), $tool_ua))::INT::DOUBLE
+               AS crawler_user_agent,
+           (any_value(ua) IN ('', '-'))::INT::DOUBLE AS empty_user_agent,
+           avg((method = 'POST')::INT)::DOUBLE AS post_share,
+           ((epoch(max(ts)) - epoch(min(ts))) / 60.0)::DOUBLE AS duration_min
+    FROM w GROUP BY src_ip, ua, win
+    """)
+
+
+_FLOW_EVENTS = (
+    "SELECT rowid AS eid, ts, host, src_ip, dst_ip, dst_port, conn_state, src_bytes, bytes, duration "
+    "FROM events WHERE ts IS NOT NULL AND src_ip IS NOT NULL AND "
+    "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))"
+)
+
+
+def build_flows(con: duckdb.DuckDBPyConnection) -> None:
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE feat_flow AS
+    SELECT 'F-' || md5(src_ip || '#' || win::VARCHAR)[:12] AS session_id, 'flow' AS kind,
+           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+           count(*)::DOUBLE AS flows,
+           count(DISTINCT dst_ip)::DOUBLE AS distinct_dst_ips,
+           count(DISTINCT dst_port)::DOUBLE AS distinct_dst_ports,
+           avg(list_contains($failed_states, conn_state)::INT)::DOUBLE AS failed_conn_share,
+           (coalesce(sum(src_bytes), 0) / 1e6)::DOUBLE AS src_mbytes,
+           (coalesce(sum(bytes), 0) / 1e6)::DOUBLE AS dst_mbytes,
+           coalesce(avg(duration), 0)::DOUBLE AS mean_duration_s,
+           ((epoch(max(ts)) - epoch(min(ts))) / 60.0)::DOUBLE AS duration_min
+    FROM ({_windowed(_FLOW_EVENTS, 'src_ip', '$flow_gap')})
+    GROUP BY src_ip, win
+    """)
+    # Periodic pairs: an internal host calling one outside address on a steady beat.
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE feat_beacon AS
+    WITH f AS (
+        SELECT *, epoch(ts) - epoch(lag(ts) OVER (PARTITION BY src_ip, dst_ip, dst_port ORDER BY ts, eid)) AS gap
+        FROM ({_FLOW_EVENTS}) WHERE dst_ip IS NOT NULL
+    )
+    SELECT 'B-' || md5(src_ip || '#' || dst_ip || '#' || coalesce(dst_port, -1)::VARCHAR)[:12] AS session_id,
+           'beacon' AS kind, src_ip, dst_ip, dst_port, []::VARCHAR[] AS users,
+           list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+           count(*)::DOUBLE AS connections,
+           coalesce(avg(gap), 0)::DOUBLE AS interval_mean_s,
+           CASE WHEN avg(gap) > 0 THEN stddev_pop(gap) / avg(gap) ELSE 1.0 END::DOUBLE AS interval_cv,
+           ((epoch(max(ts)) - epoch(min(ts))) / 3600.0)::DOUBLE AS span_h,
+           (coalesce(sum(src_bytes), 0) / 1e6)::DOUBLE AS src_mbytes
+    FROM f GROUP BY src_ip, dst_ip, dst_port
+    HAVING count(*) >= $beacon_min
+    """)
+
+
+def build_ids(con: duckdb.DuckDBPyConnection) -> None:
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE feat_ids AS
+    SELECT 'I-' || md5(src_ip || '#' || win::VARCHAR)[:12] AS session_id, 'ids' AS kind,
+           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+           list(DISTINCT signature) FILTER (signature IS NOT NULL) AS signatures,
+           list(DISTINCT dst_ip) FILTER (dst_ip IS NOT NULL) AS dst_ips,
+           count(*)::DOUBLE AS alerts,
+           count(DISTINCT signature)::DOUBLE AS distinct_signatures,
+           -- Suricata severity 1 is the most severe: turn it into 3 = high, 1 = low.
+           (4 - coalesce(min(sig_severity), 3))::DOUBLE AS max_severity,
+           count(*) FILTER (regexp_matches(coalesce(signature, ''), '(?i)\\bscan\\b|zmap|masscan|nmap'))::DOUBLE AS scan_alerts,
+           count(*) FILTER (regexp_matches(coalesce(signature, '') || ' ' || coalesce(sig_category, ''),
+                            '(?i)exploit|attempted administrator|web application attack|log4j|cve-|injection'))::DOUBLE
+               AS exploit_alerts,
+           count(*) FILTER (regexp_matches(coalesce(signature, '') || ' ' || coalesce(sig_category, ''),
+                            '(?i)trojan|malware|cnc|c2|command and control|botnet'))::DOUBLE AS trojan_alerts
+    FROM ({_windowed(
+        "SELECT rowid AS eid, ts, host, src_ip, dst_ip, signature, sig_severity, sig_category FROM events "
+        "WHERE action = 'alert' AND ts IS NOT NULL AND src_ip IS NOT NULL", 'src_ip', '$flow_gap')})
+    GROUP BY src_ip, win
+    """)
+
+
+def build(con: duckdb.DuckDBPyConnection) -> SessionCounts:
+    """Build every ``feat_<kind>`` temp table from ``events``."""
+    build_ssh(con)
+    build_web(con)
+    build_flows(con)
+    build_ids(con)
+    counts = {}
+    for kind in ("ssh_source", "ssh_conn", "ssh_user", "web", "flow", "beacon", "ids"):
+        counts[kind] = con.execute(f"SELECT count(*) FROM feat_{kind}").fetchone()[0]
+    return SessionCounts(counts)
