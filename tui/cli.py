@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2
-COMMANDS = ("ingest", "query", "demo")
+COMMANDS = ("ingest", "analyze", "incidents", "query", "eval", "demo")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -65,6 +65,28 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tz", metavar="ZONE", help="time zone for timestamps without an offset (default: the system's)")
     p.add_argument("--json", action="store_true", help="print the per-file report as JSON")
 
+    p = sub.add_parser("open", help=argparse.SUPPRESS, description="Ingest PATHs (if any), analyse, show incidents.")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    _add_db(p)
+    p.add_argument("--tz", metavar="ZONE", help="time zone for timestamps without an offset")
+
+    p = sub.add_parser("analyze", help="sessions -> scores -> incidents (a new run)",
+                       description="Group events into sessions, score them (ATT&CK rules + IsolationForest), explain "
+                       "them (SHAP) and cluster them into incidents (HDBSCAN); stored as a new run.")
+    _add_db(p)
+    p.add_argument("--json", action="store_true", help="print the incidents as JSON")
+
+    p = sub.add_parser("incidents", help="list the incidents of the latest run")
+    _add_db(p)
+    p.add_argument("--json", action="store_true", help="print the incidents as JSON")
+
+    p = sub.add_parser("eval", help="score the latest run against a ground-truth file",
+                       description="Compare the latest run's incidents with a ground-truth file (as written by "
+                       "sample_logs/generate.py): per attack detected / category / severity, and false incidents.")
+    p.add_argument("truth", metavar="TRUTH.json")
+    _add_db(p)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("query", help="run read-only SQL over the case", description="Run read-only SQL over the "
                        "case (tables: events, rejects, sources).")
     p.add_argument("sql", metavar="SQL")
@@ -72,8 +94,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", dest="out_format", choices=("table", "csv", "json"), default="table")
 
     p = sub.add_parser("demo", help="load the bundled sample logs into a fresh case and summarise them",
-                       description="Load sample_logs/ into a fresh case (default vedette-demo.duckdb) and print "
-                       "what it holds.")
+                       description="Load sample_logs/ into a fresh case (default vedette-demo.duckdb), analyse "
+                       "it and print the incidents.")
     p.add_argument("--db", default="vedette-demo.duckdb", metavar="FILE", help="case file to (re)create")
     p.add_argument("--headless", action="store_true", help="print to the terminal (the default at this stage)")
     return parser
@@ -90,8 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser()
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
-        # `vedette PATH ...`: ingest the paths (the review console arrives with the TUI).
-        argv = ["ingest", *argv]
+        # `vedette PATH ...`: ingest the paths, analyse, show the incidents.
+        argv = ["open", *argv]
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage and the reason
@@ -100,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     try:
-        return {"ingest": cmd_ingest, "query": cmd_query, "demo": cmd_demo}[args.command](args)
+        handler = {"open": cmd_open, "ingest": cmd_ingest, "analyze": cmd_analyze, "incidents": cmd_incidents, "query": cmd_query,
+                   "eval": cmd_eval, "demo": cmd_demo}[args.command]
+        return handler(args)
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -209,6 +233,142 @@ def _short(path: str) -> str:
         return path
 
 
+# --- analyze / incidents / eval ---------------------------------------------------------------
+
+
+def _run_analysis(db: str):
+    from engine.analyze import STAGES, analyze
+    from store.case import Case
+
+    case = Case.open(db)
+    try:
+        if case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
+            raise UsageError(f"case {db} holds no events: ingest logs first (vedette ingest PATH --db {db})")
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            console = Console(stderr=True)
+            with console.status("analysing") as status:
+                return analyze(case, progress=lambda p: status.update(
+                    f"analysing: {p.stage} ({p.index + 1}/{len(STAGES)})"))
+        return analyze(case)
+    finally:
+        case.close()
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    result = _run_analysis(args.db)
+    return _show_incidents(args.db, args.json, result)
+
+
+def cmd_incidents(args: argparse.Namespace) -> int:
+    return _show_incidents(args.db, args.json, None)
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    code = EXIT_OK
+    if args.paths:
+        start = time.perf_counter()
+        result = _run_ingest(args.db, args.paths, None, args.tz)
+        _print_ingest_table(result, time.perf_counter() - start)
+        for p in result.errors:
+            _err(f"{p.path}: {p.reason}")
+        code = EXIT_USAGE if result.errors else EXIT_OK
+    analysis = _run_analysis(args.db)
+    _show_incidents(args.db, False, analysis)
+    return code
+
+
+def _show_incidents(db: str, as_json: bool, result) -> int:
+    from engine.analyze import load_incidents
+    from store.case import Case
+
+    with Case.open(db, read_only=True) as case:
+        run_id, incidents = load_incidents(case, result.run_id if result else None)
+    if run_id is None:
+        raise UsageError(f"case {db} has not been analysed yet: run vedette analyze --db {db}")
+    if as_json:
+        print(json.dumps({"run_id": run_id, "incidents": incidents}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print_incidents_table(incidents, run_id, result)
+    return EXIT_OK
+
+
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan",
+                  "info": "dim"}
+
+
+def print_incidents_table(incidents: list[dict], run_id: str, result=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from engine.textsafe import visible
+
+    console = Console(highlight=False)
+    table = Table(box=None, pad_edge=False, title=f"Incidents of run {run_id}", title_justify="left")
+    for col, justify in (("id", "left"), ("severity", "left"), ("risk", "right"), ("category", "left"),
+                         ("sources", "left"), ("accounts", "left"), ("first seen (UTC)", "left"),
+                         ("sessions", "right"), ("events", "right")):
+        table.add_column(col, justify=justify, no_wrap=col != "accounts")  # type: ignore[arg-type]
+    for inc in incidents:
+        ips = inc["src_ips"]
+        srcs = ", ".join(ips[:2]) + (f" +{len(ips) - 2}" if len(ips) > 2 else "")
+        users = inc["users"]
+        accts = ", ".join(users[:3]) + (f" +{len(users) - 3}" if len(users) > 3 else "")
+        table.add_row(inc["id"], Text(inc["severity"], style=SEVERITY_STYLE.get(inc["severity"], "")),
+                      str(inc["risk"]), inc["category"], Text(visible(srcs)), Text(visible(accts)),
+                      inc["first_seen"][:16].replace("T", " "), f"{inc['sessions']:,}", f"{inc['events']:,}")
+    console.print(table)
+    if result is not None:
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.stage_seconds.items())
+        console.print(Text(f"{len(incidents)} incident(s) in {result.seconds:.2f}s ({stages})", style="dim"))
+    for inc in incidents[:5]:
+        console.print(Text.assemble((f"\n{inc['id']} ", "bold"), (inc["severity"], SEVERITY_STYLE.get(inc["severity"], "")),
+                                    f" {inc['category']}: ", visible(inc["summary"] or "")))
+    if len(incidents) > 5:
+        console.print(Text(f"\n... and {len(incidents) - 5} more: vedette incidents --json", style="dim"))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from engine.analyze import load_incidents
+    from engine.evaluate import evaluate, load_truth
+    from store.case import Case
+
+    try:
+        truth = load_truth(args.truth)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with Case.open(args.db, read_only=True) as case:
+        run_id, incidents = load_incidents(case)
+    if run_id is None:
+        raise UsageError(f"case {args.db} has not been analysed yet: run vedette analyze --db {args.db}")
+    ev = evaluate(incidents, truth)
+    if args.json:
+        print(json.dumps({"run_id": run_id, **ev.as_json()}, indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    ok = {True: Text("yes", style="green"), False: Text("NO", style="bold red")}
+    table = Table("attack", "category", "detected", "as", "severity (min)", "incidents", box=None, pad_edge=False,
+                  title=f"Run {run_id} against {args.truth}", title_justify="left")
+    for a in ev.attacks:
+        cat = Text(", ".join(a.categories) or "-", style="" if a.category_ok else "red")
+        sev = Text(f"{a.severity or '-'} ({a.expected_severity})", style="" if a.severity_ok else "red")
+        table.add_row(a.id, a.category, ok[a.detected], cat, sev, ", ".join(a.incidents) or "-")
+    console = Console(highlight=False)
+    console.print(table)
+    j = ev.as_json()
+    console.print(Text(
+        f"detected {j['detected']}/{j['total']}, right category {j['category_ok']}/{j['total']}, "
+        f"severity at least expected {j['severity_ok']}/{j['total']}; {len(ev.false_incidents)} false incident(s)"
+        + (f" ({', '.join(ev.false_incidents)})" if ev.false_incidents else "")
+        + f", {len(ev.benign_only_incidents)} made only of benign sources; {ev.incident_count} incidents in all"))
+    return EXIT_OK
+
+
 # --- query ------------------------------------------------------------------------------------
 
 
@@ -297,34 +457,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = _run_ingest(str(db), [str(logs)], None, "UTC")
     _print_ingest_table(result, time.perf_counter() - start)
+    print()
+    analysis = _run_analysis(str(db))
+    _show_incidents(str(db), False, analysis)
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    from engine.textsafe import visible
-    from store.case import Case
-
-    with Case.open(db, read_only=True) as case:
-        rows = case.con.execute(
-            "SELECT format, action, count(*) AS n, count(DISTINCT src_ip) AS sources, "
-            "count(*) FILTER (outcome = 'failure') AS failures, count(*) FILTER (outcome = 'success') AS successes "
-            "FROM events GROUP BY ALL ORDER BY format, n DESC"
-        ).fetchall()
-        top = case.con.execute(
-            "SELECT src_ip, count(*) AS failures, count(DISTINCT \"user\") AS users FROM events "
-            "WHERE outcome = 'failure' AND src_ip IS NOT NULL GROUP BY src_ip ORDER BY failures DESC LIMIT 8"
-        ).fetchall()
-    console = Console(highlight=False)
-    table = Table("format", "action", "events", "sources", "failures", "successes", box=None, pad_edge=False,
-                  title="\nEvents by action")
-    for r in rows:
-        table.add_row(*(Text(visible(v)) if isinstance(v, str) else f"{v:,}" for v in r))
-    console.print(table)
-    table = Table("source", "failed logins", "accounts tried", box=None, pad_edge=False, title="\nTop failing sources")
-    for r in top:
-        table.add_row(Text(visible(r[0])), f"{r[1]:,}", f"{r[2]:,}")
-    console.print(table)
-    console.print(Text(f"\nCase: {db}  (explore it: vedette query \"SELECT * FROM events LIMIT 20\" --db {db})"))
+    Console(highlight=False).print(Text(
+        f"\nCase: {db}. Next: vedette incidents --db {db} --json | vedette query \"SELECT * FROM events LIMIT 20\" "
+        f"--db {db} | vedette eval {logs / 'truth.json'} --db {db}", style="dim"))
     return EXIT_USAGE if result.errors else EXIT_OK
 
 

@@ -63,13 +63,19 @@ class Events:
                  dst_port=port, proto="tcp", conn_state=state, src_bytes=src_bytes, bytes=dst_bytes, duration=0.5)
 
     def into(self, case: Case) -> None:
-        cols = [c for c in EVENT_COLUMN_NAMES]
+        import pyarrow as pa
+
+        from store.schema import EVENT_COLUMN_TYPES
+
         counters: dict[str, int] = {}
-        data = []
+        rows = []
         for r in self.rows:
             counters[r["source_file"]] = counters.get(r["source_file"], 0) + 1
-            r = {**r, "line_no": counters[r["source_file"]], "raw": r.get("raw") or r.get("message") or ""}
-            data.append([r.get(c) for c in cols])
-        placeholders = ", ".join("?" for _ in cols)
+            rows.append({**r, "line_no": counters[r["source_file"]], "raw": r.get("raw") or r.get("message") or ""})
+        cols = {c: [r.get(c) for r in rows] for c in EVENT_COLUMN_NAMES if any(c in r for r in rows)}
+        table = pa.table({c: pa.array(v) for c, v in cols.items()})
+        select = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]}' for c in cols)
         quoted = ", ".join(f'"{c}"' for c in cols)
-        case.con.executemany(f"INSERT INTO events ({quoted}) VALUES ({placeholders})", data)
+        case.con.register("_new_events", table)
+        case.con.execute(f"INSERT INTO events ({quoted}) SELECT {select} FROM _new_events")
+        case.con.unregister("_new_events")
