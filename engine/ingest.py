@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bz2
 import glob
-import gzip
 import hashlib
 import io
 import lzma
@@ -226,7 +225,7 @@ def _open_stream(path: Path) -> tuple[BinaryIO, str | None]:
     with open(path, "rb") as f:
         magic = f.read(6)
     if magic.startswith(b"\x1f\x8b"):
-        return gzip.open(path, "rb"), "gzip"
+        return _GzipStream(open(path, "rb")), "gzip"
     if magic.startswith(b"BZh"):
         return bz2.open(path, "rb"), "bzip2"
     if magic.startswith(b"\xfd7zXZ\x00"):
@@ -235,6 +234,69 @@ def _open_stream(path: Path) -> tuple[BinaryIO, str | None]:
 
 
 _READ_ERRORS = (EOFError, zlib.error, OSError, lzma.LZMAError, ValueError)
+
+
+class _GzipStream(io.RawIOBase):
+    """Streaming gzip (multi-member) that hands out every byte it could decompress.
+
+    ``gzip.GzipFile`` raises at a truncated end and loses what its last read had decompressed;
+    here a damaged archive yields all its readable data first, then ``EOFError``.
+    """
+
+    _BLOCK = 1 << 20
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._d = zlib.decompressobj(wbits=31)
+        self._buf = bytearray()
+        self._pos = 0
+        self._error: BaseException | None = None
+        self._done = False
+
+    def _fill(self, want: int) -> None:
+        while len(self._buf) < want and not self._done:
+            block = self._raw.read(self._BLOCK)
+            if not block:
+                if not self._d.eof:
+                    self._error = EOFError("truncated gzip")
+                self._done = True
+                break
+            try:
+                out = self._d.decompress(block)
+                self._buf += out
+                while self._d.eof and self._d.unused_data:
+                    rest = self._d.unused_data
+                    self._d = zlib.decompressobj(wbits=31)
+                    self._buf += self._d.decompress(rest)
+            except zlib.error as exc:
+                self._error = exc
+                self._done = True
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        self._fill(n if n >= 0 else 1 << 62)
+        if not self._buf and self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        take = len(self._buf) if n < 0 else min(n, len(self._buf))
+        out = bytes(self._buf[:take])
+        del self._buf[:take]
+        self._pos += take
+        return out
+
+    def seek(self, offset: int, whence: int = 0) -> int:  # forward only: what resuming needs
+        if whence != 0 or offset < self._pos:
+            raise ValueError("gzip stream seeks forward only")
+        while self._pos < offset:
+            if not self.read(min(self._BLOCK * 8, offset - self._pos)):
+                break
+        return self._pos
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def _read_head(stream: BinaryIO) -> tuple[bytes, str | None]:
@@ -256,7 +318,7 @@ def _read_head(stream: BinaryIO) -> tuple[bytes, str | None]:
 def _describe_read_error(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "compressed file is truncated (ended before the end-of-stream marker)"
-    if isinstance(exc, gzip.BadGzipFile) or isinstance(exc, zlib.error):
+    if isinstance(exc, zlib.error):
         return f"compressed data is corrupt ({exc})"
     return f"read error: {exc}"
 
