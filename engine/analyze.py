@@ -7,6 +7,8 @@ returns an ``AnalysisResult``. The command line and the TUI call this same funct
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import json
 import time
 import uuid
@@ -75,6 +77,7 @@ def analyze(
     t = time.perf_counter()
     stage("scoring")
     scores = scoring.score(con)
+    apply_suppressions(con, scores)
     timings["scoring"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -96,6 +99,47 @@ def analyze(
     _store(case, run_id, started, scores, explanations, found, counts.by_kind, timings)
     timings["store"] = time.perf_counter() - t
     return AnalysisResult(run_id, tuple(found), counts.by_kind, timings)
+
+
+def apply_suppressions(con, scores: dict[str, scoring.KindScores]) -> int:
+    """Fold sessions the analyst suppressed (an IP, a CIDR, an account such as a CI key) into benign.
+
+    A suppressed session keeps its scores but loses its category, so it joins no incident; its
+    rules list gains ``suppressed`` so the analyst can still find it. Returns how many.
+    """
+    rules = con.execute("SELECT kind, value FROM suppressions").fetchall()
+    if not rules:
+        return 0
+    ips = {v for k, v in rules if k == "src_ip"}
+    users = {v for k, v in rules if k == "user"}
+    nets = []
+    for k, v in rules:
+        if k == "cidr":
+            try:
+                nets.append(ipaddress.ip_network(v, strict=False))
+            except ValueError:
+                continue
+    n = 0
+    for kind, ks in scores.items():
+        if not any(ks.category):
+            continue
+        rows = con.execute(f"SELECT src_ip, coalesce(users, []) FROM feat_{kind} ORDER BY session_id").fetchall()
+        for i, (ip, us) in enumerate(rows):
+            if ks.category[i] is None:
+                continue
+            hit = ip in ips or (us and set(us) <= users)
+            if not hit and nets and ip:
+                try:
+                    addr = ipaddress.ip_address(ip)
+                    hit = any(addr in net for net in nets)
+                except ValueError:
+                    hit = False
+            if hit:
+                ks.category[i] = None
+                ks.severity[i] = "info"
+                ks.rules[i] = [*ks.rules[i], "suppressed"]
+                n += 1
+    return n
 
 
 class AnalysisCancelled(Exception):
@@ -136,6 +180,7 @@ def _store(case: Case, run_id: str, started: datetime, scores: dict[str, scoring
                      "fitted_on": len(ks.session_ids)} if ks.model is not None else None)
              for kind, ks in scores.items()}
     run_counts = {"sessions": counts, "incidents": len(found),
+                  "suppressed_sessions": sum(1 for ks in scores.values() for r in ks.rules if "suppressed" in r),
                   "events": con.execute("SELECT count(*) FROM events").fetchone()[0],
                   "flagged_sessions": sum(1 for ks in scores.values() for c in ks.category
                                           if c not in (None, "background_noise"))}
@@ -159,12 +204,12 @@ def _store(case: Case, run_id: str, started: datetime, scores: dict[str, scoring
             for inc in found:
                 con.execute(
                     "INSERT INTO incidents VALUES ($run, $id, $cat, $sev, $risk, $first, $last, $ips, $users, $hosts, "
-                    "$sessions, $events, $tech, $rules, $top, $summary, $source)",
+                    "$sessions, $events, $tech, $rules, $top, $summary, $source, $key)",
                     {"run": run_id, "id": inc.id, "cat": inc.category, "sev": inc.severity, "risk": inc.risk,
                      "first": inc.first_seen, "last": inc.last_seen, "ips": inc.src_ips, "users": inc.users,
                      "hosts": inc.hosts, "sessions": inc.sessions, "events": inc.events, "tech": inc.techniques,
                      "rules": inc.rules, "top": json.dumps(inc.top_features), "summary": inc.summary,
-                     "source": inc.summary_source},
+                     "source": inc.summary_source, "key": incident_key(inc)},
                 )
             con.execute(
                 "INSERT INTO runs VALUES ($run, $started, $finished, $secs, 'complete', $params, $features, $model, "
@@ -176,6 +221,13 @@ def _store(case: Case, run_id: str, started: datetime, scores: dict[str, scoring
             )
     finally:
         con.unregister("_scored")
+
+
+def incident_key(inc: Incident) -> str:
+    """Identifies "the same incident" across runs: category, lowest source, first day."""
+    first_src = min(inc.src_ips) if inc.src_ips else ""
+    text = f"{inc.category}|{first_src}|{inc.first_seen.date().isoformat()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def latest_run_id(case: Case) -> str | None:

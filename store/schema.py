@@ -158,4 +158,36 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        3,
+        "triage labels, suppressions, summary cache, stable incident keys",
+        (
+            # Incident ids (INC-0001) are stable within a run; `key` identifies the same incident
+            # across runs (category, first source, first day) so triage survives re-analysis.
+            "ALTER TABLE incidents ADD COLUMN key VARCHAR",
+            """CREATE TABLE triage (
+                incident_key VARCHAR PRIMARY KEY,
+                status VARCHAR NOT NULL,          -- true_positive | benign | needs_review
+                note VARCHAR,
+                updated_at TIMESTAMPTZ
+            )""",
+            """CREATE TABLE suppressions (
+                id INTEGER PRIMARY KEY,
+                kind VARCHAR NOT NULL,            -- src_ip | user | cidr
+                value VARCHAR NOT NULL,
+                note VARCHAR,
+                created_at TIMESTAMPTZ
+            )""",
+            "CREATE SEQUENCE suppressions_id_seq START 1",
+            """CREATE TABLE summary_cache (
+                cache_key VARCHAR PRIMARY KEY,    -- hash of the incident's facts and the model
+                model VARCHAR,
+                summary JSON,
+                created_at TIMESTAMPTZ
+            )""",
+        ),
+    ),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version

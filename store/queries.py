@@ -1,0 +1,139 @@
+"""Read-side queries the TUI, the reports and the command line share.
+
+Everything pages in DuckDB (``LIMIT/OFFSET`` over an ordered query) and binds values as
+parameters; nothing loads the events table into memory.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from store.case import Case
+
+
+def latest_run_id(case: Case) -> str | None:
+    row = case.con.execute("SELECT run_id FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def _rows(cur) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def incident(case: Case, incident_id: str, run_id: str | None = None) -> dict[str, Any] | None:
+    """One incident of a run (the latest by default), with its triage label, or None."""
+    run_id = run_id or latest_run_id(case)
+    if run_id is None:
+        return None
+    rows = _rows(case.con.execute(
+        "SELECT i.*, t.status AS triage_status, t.note AS triage_note FROM incidents i "
+        "LEFT JOIN triage t ON t.incident_key = i.key WHERE i.run_id = $run AND i.id = $id",
+        {"run": run_id, "id": incident_id},
+    ))
+    if not rows:
+        return None
+    inc = rows[0]
+    inc["top_features"] = json.loads(inc["top_features"] or "[]")
+    return inc
+
+
+def incident_sessions(case: Case, incident_id: str, run_id: str | None = None) -> list[dict[str, Any]]:
+    """The sessions an incident is made of, riskiest first."""
+    run_id = run_id or latest_run_id(case)
+    rows = _rows(case.con.execute(
+        "SELECT session_id, kind, src_ip, users, hosts, first_ts, last_ts, events, risk, severity, category, "
+        "rules, techniques, anomaly, features, top_features FROM sessions WHERE run_id = $run AND incident_id = $id "
+        "ORDER BY risk DESC, first_ts",
+        {"run": run_id, "id": incident_id},
+    ))
+    for r in rows:
+        r["features"] = json.loads(r["features"] or "{}")
+        r["top_features"] = json.loads(r["top_features"] or "[]")
+    return rows
+
+
+# Which events belong to a session kind (the same filters engine.sessions uses).
+_KIND_FILTER = {
+    "ssh_source": "program LIKE 'sshd%' AND format IN ('syslog', 'journald')",
+    "web": "action = 'http_request'",
+    "flow": "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))",
+    "beacon": "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))",
+    "ids": "action = 'alert'",
+}
+
+
+def _incident_event_filter(case: Case, incident_id: str, run_id: str | None) -> tuple[str, dict[str, Any]]:
+    """SQL condition selecting an incident's raw events: each member session's source, kind and span."""
+    run_id = run_id or latest_run_id(case)
+    members = case.con.execute(
+        "SELECT kind, src_ip, first_ts, last_ts FROM sessions WHERE run_id = $run AND incident_id = $id",
+        {"run": run_id, "id": incident_id},
+    ).fetchall()
+    if not members:
+        return "FALSE", {}
+    # Group members per kind: one IN-list of sources and the overall span keep the SQL small
+    # even for a campaign of thousands of sessions.
+    by_kind: dict[str, tuple[set[str], datetime, datetime]] = {}
+    for kind, ip, first, last in members:
+        if ip is None or kind not in _KIND_FILTER:
+            continue
+        ips, lo, hi = by_kind.get(kind, (set(), first, last))
+        ips.add(ip)
+        by_kind[kind] = (ips, min(lo, first), max(hi, last))
+    parts, params = [], {}
+    for n, (kind, (ips, lo, hi)) in enumerate(sorted(by_kind.items())):
+        parts.append(f"({_KIND_FILTER[kind]} AND src_ip IN (SELECT unnest($ips{n})) AND ts BETWEEN $lo{n} AND $hi{n})")
+        params.update({f"ips{n}": sorted(ips), f"lo{n}": lo, f"hi{n}": hi})
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE", params
+
+
+def incident_events(case: Case, incident_id: str, *, run_id: str | None = None, offset: int = 0,
+                    limit: int = 200) -> list[dict[str, Any]]:
+    """A page of an incident's raw events in time order."""
+    where, params = _incident_event_filter(case, incident_id, run_id)
+    return _rows(case.con.execute(
+        f"SELECT ts, host, source_file, line_no, program, action, outcome, src_ip, src_port, \"user\", method, path, "
+        f"status, message, raw FROM events WHERE {where} ORDER BY ts, source_file, line_no "
+        f"LIMIT {int(limit)} OFFSET {int(offset)}",
+        params,
+    ))
+
+
+def incident_event_count(case: Case, incident_id: str, run_id: str | None = None) -> int:
+    where, params = _incident_event_filter(case, incident_id, run_id)
+    return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0]
+
+
+def incident_sources(case: Case, incident_id: str, run_id: str | None = None, limit: int = 500) -> list[dict]:
+    """Per source address: events, failed attempts, successes, accounts tried, first/last seen."""
+    where, params = _incident_event_filter(case, incident_id, run_id)
+    return _rows(case.con.execute(
+        f"SELECT src_ip, count(*) AS events, count(*) FILTER (outcome = 'failure') AS failures, "
+        f"count(*) FILTER (outcome = 'success') AS successes, count(DISTINCT \"user\") AS users, "
+        f"min(ts) AS first_seen, max(ts) AS last_seen FROM events WHERE {where} "
+        f"GROUP BY src_ip ORDER BY events DESC, src_ip LIMIT {int(limit)}",
+        params,
+    ))
+
+
+def incident_timeline(case: Case, incident_id: str, run_id: str | None = None, buckets: int = 60
+                      ) -> list[tuple[datetime, int]]:
+    """Event counts in ``buckets`` equal slices of the incident's span (for sparklines and charts)."""
+    where, params = _incident_event_filter(case, incident_id, run_id)
+    span = case.con.execute(f"SELECT min(ts), max(ts) FROM events WHERE {where}", params).fetchone()
+    if not span or span[0] is None:
+        return []
+    lo, hi = span
+    width = max((hi - lo).total_seconds() / max(1, buckets), 1e-6)
+    rows = case.con.execute(
+        f"SELECT least({int(buckets) - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, count(*) "
+        f"FROM events WHERE {where} GROUP BY b ORDER BY b",
+        {**params, "lo": lo, "w": width},
+    ).fetchall()
+    counts = dict(rows)
+    from datetime import timedelta
+
+    return [(lo + timedelta(seconds=i * width), int(counts.get(i, 0))) for i in range(int(buckets))]
