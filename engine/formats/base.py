@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -77,20 +78,27 @@ def decode_lines(data: bytes, first_line_no: int) -> pa.Table:
     """Split a chunk of whole lines into an Arrow table ``(line_no, line)`` without a Python loop.
 
     Invalid UTF-8 becomes ``\\xNN`` escapes and NUL bytes ``\\x00`` (kept visible, never lost);
-    a trailing CR (CRLF files) is dropped. ``data`` holds complete lines; a final line without a
-    newline is still a line.
+    trailing CR/LF are dropped (CRLF files). ``data`` holds complete lines; a final line without
+    a newline is still a line. The bytes go into Arrow as they are (no Python string per line):
+    the newline positions found by numpy become the offsets of a string array.
     """
     if not data:
         return pa.table({"line_no": pa.array([], pa.int64()), "line": pa.array([], pa.large_string())})
-    text = data.decode("utf-8", "backslashreplace")
-    if "\x00" in text:
-        text = text.replace("\x00", "\\x00")
-    if text.endswith("\n"):
-        text = text[:-1]
-    lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").flatten()
-    lines = pc.replace_substring_regex(lines, r"\r$", "")
-    n = len(lines)
-    line_nos = pa.array(range(first_line_no, first_line_no + n), pa.int64())
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"\\x00")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        data = data.decode("utf-8", "backslashreplace").encode("utf-8")
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    ends = newlines + 1
+    if not len(ends) or ends[-1] != len(data):
+        ends = np.append(ends, len(data))
+    offsets = np.concatenate(([0], ends)).astype(np.int64)
+    n = len(offsets) - 1
+    raw = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    lines = pc.utf8_rtrim(raw, "\r\n")
+    line_nos = pa.array(np.arange(first_line_no, first_line_no + n, dtype=np.int64))
     return pa.table({"line_no": line_nos, "line": lines})
 
 

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Ingest speed and memory: `vedette ingest` as a whole process, against lnav and GoAccess.
+
+    python bench/ingest.py                      # 1M auth.log lines and 1M nginx lines
+    python bench/ingest.py --lines 10000000     # the 10M-line memory check
+    python bench/ingest.py --keep /tmp/bench    # keep the generated logs there (reused next time)
+
+Prints lines/s for each tool on the same files on this machine and Vedette's ratio to each, and
+Vedette's peak RSS. lnav and GoAccess are compared only where installed
+(`apt-get install lnav goaccess`). Targets: auth.log faster than lnav counts it, nginx at least
+20x GoAccess, 10M lines under 2 GiB peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.workload import write_access_log, write_auth_log  # noqa: E402
+
+
+def peak_of(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS in bytes and the result of one command run as its own process."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        # wait4 reports this child's own rusage (ru_maxrss in KiB on Linux), not all children's.
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(cmd, os.waitstatus_to_exitcode(status), out.read(), err.read())
+    return elapsed, usage.ru_maxrss * 1024, result
+
+
+def vedette(path: Path, db: Path) -> tuple[float, int]:
+    for p in (db, Path(str(db) + ".wal")):
+        if p.exists():
+            p.unlink()
+    secs, peak, proc = peak_of([sys.executable, "-m", "tui.cli", "ingest", str(path), "--db", str(db), "--json"])
+    if proc.returncode != 0:
+        raise SystemExit(f"vedette ingest failed: {proc.stderr[-500:]}")
+    return secs, peak
+
+
+def lnav(path: Path) -> float | None:
+    if not shutil.which("lnav"):
+        return None
+    home = tempfile.mkdtemp()
+    secs, _, proc = peak_of(["env", f"HOME={home}", "lnav", "-n", "-c", ";SELECT count(*) FROM syslog_log", str(path)])
+    shutil.rmtree(home, ignore_errors=True)
+    return secs if proc.returncode == 0 else None
+
+
+def goaccess(path: Path, out: Path) -> float | None:
+    if not shutil.which("goaccess"):
+        return None
+    secs, _, proc = peak_of(["goaccess", str(path), "--log-format=COMBINED", "-o", str(out)])
+    return secs if proc.returncode == 0 else None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--keep", metavar="DIR", help="folder for the generated logs (reused when present)")
+    ap.add_argument("--only", choices=("auth", "access"))
+    args = ap.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="vedette-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    n = args.lines
+    print(f"# bench/ingest.py: {n:,} lines per log, {os.cpu_count()} cores, files in {work}")
+    for kind in ("auth", "access"):
+        if args.only and kind != args.only:
+            continue
+        path = work / f"{kind}-{n}.log"
+        if not path.exists():
+            t = time.perf_counter()
+            (write_auth_log if kind == "auth" else write_access_log)(path, n, seed=1)
+            print(f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s")
+        size = path.stat().st_size
+        secs, peak = vedette(path, work / f"{kind}.duckdb")
+        print(f"{kind:7s} vedette ingest : {secs:7.2f}s  {n / secs:12,.0f} lines/s  {size / secs / 1e6:6.1f} MB/s  "
+              f"peak RSS {peak / 2**20:,.0f} MiB")
+        other = lnav(path) if kind == "auth" else goaccess(path, work / "goaccess.html")
+        name = "lnav" if kind == "auth" else "goaccess"
+        if other is None:
+            print(f"{kind:7s} {name:15s}: not installed or failed (apt-get install {name})")
+        else:
+            print(f"{kind:7s} {name:15s}: {other:7.2f}s  {n / other:12,.0f} lines/s  "
+                  f"-> vedette is {other / secs:.1f}x {'faster' if other >= secs else 'slower'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
