@@ -55,6 +55,7 @@ PLAIN_NAMES: dict[str, str] = {
     "alerts": "IDS alerts",
     "distinct_signatures": "distinct IDS signatures",
     "max_severity": "highest IDS severity (3 = high)",
+    "bruteforce_alerts": "IDS brute-force alerts",
     "scan_alerts": "IDS scan alerts",
     "exploit_alerts": "IDS exploit alerts",
     "trojan_alerts": "IDS malware alerts",

@@ -174,23 +174,32 @@ def _components(linked: np.ndarray) -> list[list[int]]:
 
 
 def build(members: list[Member], background: list[Member]) -> list[Incident]:
-    """Incidents from flagged sessions and background ones; ids INC-0001.. by descending risk."""
-    drafts: list[tuple[str, list[Member]]] = []
+    """Incidents from flagged sessions and background ones; ids INC-0001.. by descending risk.
+
+    1. Per category, HDBSCAN + campaign ties group the sessions (``_groups``).
+    2. Groups of different categories that share a source address are one actor seen from
+       several sides (an SSH brute force and the IDS alerts about it; a web scanner that also
+       port-scans): they merge, and the riskiest member's category names the incident.
+    3. What is left as a lone low-severity session joins its category's "low" leftovers.
+    """
+    groups: list[list[Member]] = []
     by_cat: dict[str, list[Member]] = {}
     for m in members:
         by_cat.setdefault(m.category, []).append(m)
     for category in sorted(by_cat):
         ms = sorted(by_cat[category], key=lambda m: m.session_id)
-        leftovers: list[Member] = []
-        for group in _groups(ms, category):
-            gm = [ms[i] for i in group]
-            top = max(SEVERITY_RANK[m.severity] for m in gm)
-            if len(gm) == 1 and top < SEVERITY_RANK["medium"]:
-                leftovers.extend(gm)
-            else:
-                drafts.append((category, gm))
-        if leftovers:
-            drafts.append((category, leftovers))
+        groups.extend([ms[i] for i in group] for group in _groups(ms, category))
+    merged = _merge_by_source(groups)
+    drafts: list[tuple[str, list[Member]]] = []
+    leftovers: dict[str, list[Member]] = {}
+    for gm in merged:
+        lead = max(gm, key=lambda m: (m.risk, SEVERITY_RANK[m.severity], m.session_id))
+        top = max(SEVERITY_RANK[m.severity] for m in gm)
+        if len(gm) == 1 and top < SEVERITY_RANK["medium"]:
+            leftovers.setdefault(lead.category, []).extend(gm)
+        else:
+            drafts.append((lead.category, gm))
+    drafts.extend(sorted(leftovers.items()))
     if background:
         drafts.append(("background_noise", background))
     incidents = [_incident(cat, gm) for cat, gm in drafts]
@@ -198,6 +207,33 @@ def build(members: list[Member], background: list[Member]) -> list[Incident]:
     for k, inc in enumerate(incidents, 1):
         inc.id = f"INC-{k:04d}"
     return incidents
+
+
+def _merge_by_source(groups: list[list[Member]]) -> list[list[Member]]:
+    """Union of groups that share a source address (union-find over groups)."""
+    parent = list(range(len(groups)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for g, gm in enumerate(groups):
+        for m in gm:
+            if not m.src_ip:
+                continue
+            if m.src_ip in owner:
+                a, b = find(owner[m.src_ip]), find(g)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                owner[m.src_ip] = g
+    out: dict[int, list[Member]] = {}
+    for g, gm in enumerate(groups):
+        out.setdefault(find(g), []).extend(gm)
+    return [out[k] for k in sorted(out)]
 
 
 def _ranked(values: list[tuple[str, int]]) -> list[str]:

@@ -32,6 +32,8 @@ class Rule:
 
 
 c = config
+# Private, loopback, link-local and multicast destinations (written for dst_ip; the beacon rule
+# also applies it to src_ip: a beacon goes from inside out).
 _PRIVATE = (
     "(regexp_matches(coalesce(dst_ip, ''), '^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.|127\\.|169\\.254\\.|"
     "fe80:|fc|fd|ff0|::1$|224\\.|239\\.|255\\.)'))"
@@ -76,7 +78,9 @@ RULES: tuple[Rule, ...] = (
          "connections that never try to log in: banner grabbing or protocol scanning"),
     # --- web -----------------------------------------------------------------------------------
     Rule("web.injection", "web",
-         f"injection_hits >= {c.WEB_INJECTION_MIN} OR (injection_hits >= 1 AND tool_user_agent = 1)",
+         # A scanner's wordlist carries a few payload-looking paths among hundreds; an attack
+         # is made of them.
+         f"injection_hits >= {c.WEB_INJECTION_MIN} AND injection_hits >= {c.WEB_INJECTION_MIN_SHARE} * requests",
          "web_attack", "T1190", "high",
          "requests carrying SQL injection, traversal or command injection payloads"),
     Rule("web.sensitive_probing", "web",
@@ -111,18 +115,20 @@ RULES: tuple[Rule, ...] = (
     Rule("net.beaconing", "beacon",
          f"connections >= {c.BEACON_MIN_CONNECTIONS} AND interval_cv <= {c.BEACON_MAX_CV} "
          f"AND span_h >= {c.BEACON_MIN_SPAN_H} AND interval_mean_s >= {c.BEACON_MIN_INTERVAL_S} "
-         f"AND NOT {_PRIVATE}",
+         f"AND {_PRIVATE.replace('dst_ip', 'src_ip')} AND NOT {_PRIVATE}",
          "c2_beaconing", "T1071", "high",
          "an internal host calls one outside address on a steady beat"),
     # --- IDS -----------------------------------------------------------------------------------
-    Rule("ids.exploit", "ids", "exploit_alerts >= 1", "web_attack", "T1190", "high",
-         "the IDS saw exploit attempts from this source"),
+    Rule("ids.exploit", "ids", "exploit_alerts >= 1 AND exploit_alerts >= scan_alerts", "web_attack", "T1190",
+         "high", "the IDS saw exploit attempts from this source"),
     Rule("ids.trojan", "ids", "trojan_alerts >= 1", "c2_beaconing", "T1071", "high",
          "the IDS saw malware or command-and-control traffic"),
+    Rule("ids.bruteforce", "ids", "bruteforce_alerts >= 1", "brute_force", "T1110", "medium",
+         "the IDS saw brute-force login traffic from this source"),
     Rule("ids.scan", "ids", "scan_alerts >= 1", "scanner", "T1595", "medium",
          "the IDS saw scanning from this source"),
-    Rule("ids.alert", "ids", "alerts >= 1 AND max_severity >= 2", "anomaly", None, "low",
-         "the IDS raised alerts for this source"),
+    Rule("ids.alert", "ids", f"max_severity >= 3 OR alerts >= {c.IDS_MIN_ALERTS}", "anomaly", None, "low",
+         "the IDS raised high-severity or repeated alerts for this source"),
 )
 
 # Sessions matching this and no rule are the internet's background: folded into one incident.

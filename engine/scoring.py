@@ -102,6 +102,11 @@ def _assign(ks: KindScores) -> None:
             ks.severity.append(sev)
             ks.category.append(top.category)
             ks.techniques.append(sorted({r.technique for r in hits if r.technique}))
+        elif ks.background[i]:  # the internet's usual noise, however odd one source looks
+            risk[i] = 10
+            ks.severity.append("low")
+            ks.category.append("background_noise")
+            ks.techniques.append(["T1110"])
         elif ks.model is not None and ks.eligible[i] and ks.anomaly[i] >= config.ANOMALY_ONLY_MIN_SCORE and \
                 ks.events[i] >= config.ANOMALY_ONLY_MIN_EVENTS:
             span = (ks.anomaly[i] - config.ANOMALY_ONLY_MIN_SCORE) / max(1e-9, 1 - config.ANOMALY_ONLY_MIN_SCORE)
@@ -109,11 +114,6 @@ def _assign(ks: KindScores) -> None:
             ks.severity.append(severity_for_risk(int(risk[i])))
             ks.category.append("anomaly")
             ks.techniques.append([])
-        elif ks.background[i]:
-            risk[i] = 10
-            ks.severity.append("low")
-            ks.category.append("background_noise")
-            ks.techniques.append(["T1110"])
         else:
             risk[i] = int(round(bump[i]))
             ks.severity.append("info")

@@ -6,9 +6,10 @@ A *session* is the unit the analysis scores. Kinds:
   silent for ``SSH_SOURCE_GAP_S``; brute force, spraying, stuffing and suspicious logins live here.
 - ``ssh_conn``: one SSH connection (host + sshd pid, from connect to disconnect) with its auth
   attempts, users tried, success and duration; kept for the analyst's drill-down.
-- ``ssh_user``: the failed attempts on one real account (not root, not an invalid user: the
-  whole internet tries those) across sources (``SSH_USER_GAP_S``); feeds the "how many sources
-  are after this account" feature of ``ssh_source``, the mark of credential stuffing.
+- ``ssh_user``: the failed attempts on one account across sources (``SSH_USER_GAP_S``). The
+  "sources attacking the same account" feature of ``ssh_source`` (the mark of credential
+  stuffing) counts sources per account in ``CAMPAIGN_BUCKET_S`` buckets where that count surges
+  above the account's usual level.
 - ``web``: one (client IP, user agent) pair with a 30-minute inactivity gap.
 - ``flow``: one source's Zeek/Suricata flows until ``FLOW_GAP_S`` of silence.
 - ``beacon``: one (source, destination, port) pair over the whole case, for periodicity.
@@ -46,7 +47,8 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "mean_duration_s", "duration_min",
     ),
     "beacon": ("connections", "interval_mean_s", "interval_cv", "span_h", "src_mbytes"),
-    "ids": ("alerts", "distinct_signatures", "max_severity", "scan_alerts", "exploit_alerts", "trojan_alerts"),
+    "ids": ("alerts", "distinct_signatures", "max_severity", "bruteforce_alerts", "scan_alerts", "exploit_alerts",
+            "trojan_alerts"),
 }
 
 KINDS = tuple(FEATURES)
@@ -133,14 +135,11 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
            count(*) OVER (PARTITION BY "user") AS user_logins
     FROM _ssh WHERE outcome = 'success' AND action LIKE 'auth\\_%' ESCAPE '\\' AND "user" IS NOT NULL
     """)
-    # Accounts under attack: windows of failures on one account across sources.
-    real_account_attempts = (
-        "SELECT eid, ts, \"user\", src_ip, host FROM _ssh "
-        f"WHERE \"user\" IS NOT NULL AND \"user\" <> 'root' AND NOT invalid_flag AND {_ATTEMPT}"
-    )
+    # One account's activity across sources (any account, root and invalid ones included).
+    account_attempts = f"SELECT eid, ts, \"user\", src_ip, host FROM _ssh WHERE \"user\" IS NOT NULL AND {_ATTEMPT}"
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE _user_win AS
-    {_windowed(real_account_attempts, '"user"', '$user_gap')}
+    {_windowed(account_attempts, '"user"', '$user_gap')}
     """)
     _run(con, """
     CREATE OR REPLACE TEMP TABLE feat_ssh_user AS
@@ -148,8 +147,33 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
            "user", win, NULL::VARCHAR AS src_ip, list(DISTINCT src_ip) FILTER (src_ip IS NOT NULL) AS src_ips,
            [any_value("user")] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
-           count(DISTINCT src_ip) AS distinct_sources
+           count(DISTINCT src_ip)::DOUBLE AS distinct_sources
     FROM _user_win GROUP BY "user", win
+    """)
+    # Accounts under a distributed attack: in a time bucket, many more sources fail on the
+    # account than it usually sees. Root and common names are tried by the whole internet all
+    # the time, so "many" is relative to the account's own mean per bucket over the case.
+    # Two bucketings, the second shifted by half a bucket, so a campaign that straddles a bucket
+    # edge is still whole in one of them.
+    width = int(config.CAMPAIGN_BUCKET_S)
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE _account_burst AS
+    WITH a AS (
+        SELECT "user", src_ip, epoch(ts) AS t FROM _ssh
+        WHERE "user" IS NOT NULL AND src_ip IS NOT NULL AND {_ATTEMPT}
+    ), b AS (
+        SELECT "user", shift, floor((t + shift) / {width}) AS bucket, count(DISTINCT src_ip) AS sources
+        FROM a, (VALUES (0), ({width // 2})) s(shift)
+        GROUP BY ALL
+    ), span AS (
+        SELECT greatest(1, ceil((max(t) - min(t)) / {width}) + 1) AS buckets FROM a
+    ), mean AS (
+        SELECT "user", shift, sum(sources) / any_value(span.buckets) AS per_bucket FROM b, span GROUP BY ALL
+    )
+    SELECT b."user", b.shift, b.bucket, b.sources
+    FROM b JOIN mean USING ("user", shift)
+    WHERE b.sources >= {int(config.STUFFING_MIN_SOURCES)}
+      AND b.sources >= {float(config.CAMPAIGN_SURGE)} * mean.per_bucket
     """)
     # Per-source windows with what each event knows about its account and hour.
     _run(con, f"""
@@ -158,11 +182,12 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
            (hour(w.ts) IN (SELECT h FROM _off_hours)) AS off_hours,
            (s.eid IS NOT NULL AND s.pair_first = s.ts AND s.user_first < s.ts) AS new_source_login,
            (s.eid IS NOT NULL AND s.user_logins >= 3 AND s.auth_method IS DISTINCT FROM s.usual_method) AS unusual_method,
-           coalesce(u.distinct_sources, 0) AS user_sources
+           CASE WHEN {_ATTEMPT} THEN coalesce((
+               SELECT max(ab.sources) FROM _account_burst ab
+               WHERE ab."user" = w."user" AND ab.bucket = floor((epoch(w.ts) + ab.shift) / {width})
+           ), 0) ELSE 0 END AS user_sources
     FROM ({_windowed('SELECT * FROM _ssh WHERE src_ip IS NOT NULL', 'src_ip', '$ssh_gap')}) w
     LEFT JOIN _succ s ON s.eid = w.eid
-    LEFT JOIN _user_win uw ON uw.eid = w.eid
-    LEFT JOIN feat_ssh_user u ON u."user" = uw."user" AND u.win = uw.win
     """)
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_ssh_source AS
@@ -237,23 +262,33 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+# Digits out of the user agent for the session key: tools such as Nikto put a test number in it
+# ("(Test:005172)"), and a browser update mid-session is the same visitor.
+_WEB_EVENTS = (
+    "SELECT rowid AS eid, ts, host, src_ip, regexp_replace(coalesce(user_agent, ''), '[0-9]+', '#', 'g') AS ua, "
+    "user_agent, method, path, status "
+    "FROM events WHERE action = 'http_request' AND ts IS NOT NULL AND src_ip IS NOT NULL"
+)
+
+
 def build_web(con: duckdb.DuckDBPyConnection) -> None:
+    # Percent-decoding that keeps the text as it was where it does not decode to UTF-8
+    # ("..%c0%af.." overlong encodings are themselves an attack marker, matched raw).
+    _run(con, "CREATE OR REPLACE TEMP MACRO _decoded(p) AS coalesce(try(url_decode(p)), p)")
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_web AS
-    WITH w AS ({_windowed(
-        "SELECT rowid AS eid, ts, host, src_ip, coalesce(user_agent, '') AS ua, method, path, status "
-        "FROM events WHERE action = 'http_request' AND ts IS NOT NULL AND src_ip IS NOT NULL",
-        'src_ip, ua', '$web_gap')})
+    WITH w AS ({_windowed(_WEB_EVENTS, 'src_ip, ua', '$web_gap')})
     SELECT 'W-' || md5(src_ip || '#' || ua || '#' || win::VARCHAR)[:12] AS session_id, 'web' AS kind,
            src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
-           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events, any_value(ua) AS user_agent,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events, any_value(user_agent) AS user_agent,
            count(*)::DOUBLE AS requests,
            (count(*) / greatest(epoch(max(ts)) - epoch(min(ts)), 60) * 60)::DOUBLE AS requests_per_min,
            count(DISTINCT path)::DOUBLE AS distinct_paths,
            avg((status BETWEEN 400 AND 499)::INT)::DOUBLE AS status_4xx_share,
            avg((status >= 500)::INT)::DOUBLE AS status_5xx_share,
            count(*) FILTER (regexp_matches(coalesce(path, ''), $sensitive))::DOUBLE AS sensitive_path_hits,
-           count(*) FILTER (regexp_matches(coalesce(path, ''), $inject))::DOUBLE AS injection_hits,
+           count(*) FILTER (regexp_matches(_decoded(_decoded(coalesce(path, ''))), $inject))::DOUBLE
+               AS injection_hits,
            regexp_matches(any_value(ua), $tool_ua)::INT::DOUBLE AS tool_user_agent,
            (regexp_matches(any_value(ua), $crawler_ua) AND NOT regexp_matches(any_value(ua), $tool_ua))::INT::DOUBLE
                AS crawler_user_agent,
@@ -309,6 +344,19 @@ def build_flows(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+_IDS_EVENTS = (
+        "SELECT rowid AS eid, ts, host, src_ip, dst_ip, signature, sig_severity, sig_category, "
+        "CASE WHEN regexp_matches(coalesce(signature, ''), '(?i)brute.?force|\\bbrute\\b') THEN 'brute' "
+        "     WHEN regexp_matches(coalesce(signature, ''), '(?i)\\bscan\\b|zmap|masscan|nmap') THEN 'scan' "
+        "     WHEN regexp_matches(coalesce(signature, '') || ' ' || coalesce(sig_category, ''), "
+        "          '(?i)trojan|malware|\\bcnc\\b|\\bc2\\b|command and control|botnet') THEN 'trojan' "
+        "     WHEN regexp_matches(coalesce(signature, '') || ' ' || coalesce(sig_category, ''), "
+        "          '(?i)exploit|attempted administrator|web application attack|log4j|cve-|injection') THEN 'exploit' "
+        "END AS cls FROM events "
+        "WHERE action = 'alert' AND ts IS NOT NULL AND src_ip IS NOT NULL"
+)
+
+
 def build_ids(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_ids AS
@@ -321,15 +369,13 @@ def build_ids(con: duckdb.DuckDBPyConnection) -> None:
            count(DISTINCT signature)::DOUBLE AS distinct_signatures,
            -- Suricata severity 1 is the most severe: turn it into 3 = high, 1 = low.
            (4 - coalesce(min(sig_severity), 3))::DOUBLE AS max_severity,
-           count(*) FILTER (regexp_matches(coalesce(signature, ''), '(?i)\\bscan\\b|zmap|masscan|nmap'))::DOUBLE AS scan_alerts,
-           count(*) FILTER (regexp_matches(coalesce(signature, '') || ' ' || coalesce(sig_category, ''),
-                            '(?i)exploit|attempted administrator|web application attack|log4j|cve-|injection'))::DOUBLE
-               AS exploit_alerts,
-           count(*) FILTER (regexp_matches(coalesce(signature, '') || ' ' || coalesce(sig_category, ''),
-                            '(?i)trojan|malware|cnc|c2|command and control|botnet'))::DOUBLE AS trojan_alerts
-    FROM ({_windowed(
-        "SELECT rowid AS eid, ts, host, src_ip, dst_ip, signature, sig_severity, sig_category FROM events "
-        "WHERE action = 'alert' AND ts IS NOT NULL AND src_ip IS NOT NULL", 'src_ip', '$flow_gap')})
+           -- One class per alert, first match wins: a scan signature that mentions brute force is
+           -- brute force, a scan is a scan even when filed under "attempted admin".
+           count(*) FILTER (cls = 'brute')::DOUBLE AS bruteforce_alerts,
+           count(*) FILTER (cls = 'scan')::DOUBLE AS scan_alerts,
+           count(*) FILTER (cls = 'exploit')::DOUBLE AS exploit_alerts,
+           count(*) FILTER (cls = 'trojan')::DOUBLE AS trojan_alerts
+    FROM ({_windowed(_IDS_EVENTS, 'src_ip', '$flow_gap')})
     GROUP BY src_ip, win
     """)
 
