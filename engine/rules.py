@@ -125,8 +125,10 @@ RULES: tuple[Rule, ...] = (
          "the IDS saw malware or command-and-control traffic"),
     Rule("ids.bruteforce", "ids", "bruteforce_alerts >= 1", "brute_force", "T1110", "medium",
          "the IDS saw brute-force login traffic from this source"),
-    Rule("ids.scan", "ids", "scan_alerts >= 1", "scanner", "T1595", "medium",
-         "the IDS saw scanning from this source"),
+    Rule("ids.scan", "ids", f"scan_alerts >= {c.IDS_SCAN_MIN_ALERTS}", "scanner", "T1595", "medium",
+         "the IDS saw repeated scanning from this source"),
+    Rule("ids.scan_seen", "ids", "scan_alerts >= 1", "scanner", "T1595", "low",
+         "the IDS saw a scan from this source"),
     Rule("ids.alert", "ids", f"max_severity >= 3 OR alerts >= {c.IDS_MIN_ALERTS}", "anomaly", None, "low",
          "the IDS raised high-severity or repeated alerts for this source"),
 )
