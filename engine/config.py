@@ -44,12 +44,15 @@ SENSITIVE_PATH_RE = (
     r"/etc/passwd|/proc/self|/cgi-bin/|/actuator|/server-status|/\.ds_store|/config\.(php|json|yml)|"
     r"/backup|\.bak$|\.sql$|/admin(/|$)|/manager/html|/boaform|/vendor/phpunit|/solr/|/console|/shell)"
 )
-# Injection and traversal markers in a request path (raw or percent-encoded).
+# Injection and traversal markers, matched on the percent-decoded request path (twice decoded,
+# for the double-encoding trick). Boolean-blind ("AND 1257=1258"), UNION, time-based, ORDER BY
+# probing, traversal, XSS, JNDI and shell injection.
 INJECTION_RE = (
-    r"(?i)(union(\s|\+|%20)+select|'(\s|\+|%20)*or(\s|\+|%20)+|%27(\s|\+|%20)*or|\bor(\s|\+|%20)+1=1|"
-    r"sleep\(|benchmark\(|information_schema|\.\./|\.\.%2f|%2e%2e|<script|%3cscript|\$\{jndi:|%24%7bjndi|"
-    r";(\s|%20)*(wget|curl|cat|id|uname)|\|(\s|%20)*(wget|curl|sh)|/bin/sh|cmd\.exe|etc/passwd|"
-    r"base64_decode|eval\(|%00|xp_cmdshell)"
+    r"(?i)(union(\s+all)?\s+select|\b(and|or)\s+['\"]?[\w-]+['\"]?\s*(=|<|>|like)\s*['\"]?[\w-]+|"
+    r"order\s+by\s+\d+\s*(--|#)|sleep\s*\(|benchmark\s*\(|waitfor\s+delay|pg_sleep|information_schema|"
+    r"['\"]\s*(--|#|;)|\.\./|\.\.\\\\|<script|javascript:|onerror\s*=|\$\{jndi:|"
+    r";\s*(wget|curl|cat|id|uname|bash|sh)\b|\|\s*(wget|curl|sh|bash)\b|`[^`]*`|/bin/(ba)?sh|cmd\.exe|"
+    r"etc/passwd|base64_decode|eval\(|xp_cmdshell|%00)"
 )
 # User agents of attack and scripting tools.
 TOOL_UA_RE = (
@@ -74,8 +77,11 @@ COMPROMISE_MIN_USERS = 3
 # Spraying: at least this many accounts, at most this many attempts per account on average.
 SPRAY_MIN_USERS = 10
 SPRAY_MAX_PER_USER = 3
-# Stuffing: a real account (not root, not invalid) failed from at least this many sources.
+# Stuffing: in one CAMPAIGN_BUCKET_S bucket an account fails from at least this many sources,
+# and at least CAMPAIGN_SURGE times its mean per bucket over the case (root is always attacked).
 STUFFING_MIN_SOURCES = 8
+CAMPAIGN_BUCKET_S = 6 * 3600
+CAMPAIGN_SURGE = 3.0
 # Brute force: failed attempts from one source in one window.
 BRUTE_MIN_ATTEMPTS = 20
 BRUTE_HIGH_ATTEMPTS = 60
@@ -85,6 +91,7 @@ BACKGROUND_MAX_ATTEMPTS = 5
 SSH_SCAN_MIN_PREAUTH = 10
 # Web: payload hits, sensitive-path probes, distinct paths for wordlist scanning, tool requests.
 WEB_INJECTION_MIN = 3
+WEB_INJECTION_MIN_SHARE = 0.1
 WEB_SENSITIVE_MIN = 5
 WEB_SCAN_MIN_PATHS = 40
 WEB_TOOL_MIN_REQUESTS = 20
@@ -93,6 +100,12 @@ WEB_DOS_MIN_REQUESTS = 5000
 WEB_DOS_MIN_RATE = 600
 # Port scan / sweep: distinct ports or hosts, mostly unanswered.
 PORTSCAN_MIN_PORTS = 30
+# IDS alerts of no known class from one source before they are an incident by themselves
+# (severity-1 alerts always are); a lone reputation-list hit is not.
+IDS_MIN_ALERTS = 5
+# Scan alerts from one source before the scan is worth its own (medium) incident; fewer are
+# folded with the other low-severity scanners.
+IDS_SCAN_MIN_ALERTS = 3
 # Upload volume from one source worth a look.
 EXFIL_MIN_MBYTES = 500
 # Beaconing: steady rhythm (coefficient of variation of the gaps) over at least this long, with
@@ -125,3 +138,39 @@ HDBSCAN_MIN_CLUSTER_SIZE = 2
 MAX_PAIRWISE_SESSIONS = 4000
 # Weight of behaviour (scaled features) against campaign ties (same source, /24, accounts, time).
 FEATURE_DISTANCE_WEIGHT = 0.3
+
+# --- summaries (engine/summaries.py) and the LLM client (engine/llm.py) -----------------------
+# The model's time goes where an analyst reads first: incidents at or above this severity are
+# summarised by the model (when one is configured), the rest by the offline summariser.
+LLM_MIN_SEVERITY = "medium"
+# Seconds to open a connection; a local server that is down refuses at once, a remote one may not.
+LLM_CONNECT_TIMEOUT_S = 5.0
+# Seconds to wait for each read of the answer: a local model on a CPU can think a while before
+# its first token.
+LLM_READ_TIMEOUT_S = 60.0
+# Retries after the first try on 429, 5xx and connection errors, with exponential backoff from
+# this base up to this cap, with jitter so parallel requests do not retry in lockstep. Small
+# numbers: with the server gone the analysis must still finish promptly.
+LLM_RETRIES = 2
+LLM_BACKOFF_S = 0.5
+LLM_BACKOFF_MAX_S = 8.0
+# A 429's Retry-After is honoured up to this many seconds; longer, we give up on that request.
+LLM_RETRY_AFTER_MAX_S = 30.0
+# Requests in flight at once: a local model serves one or a few at a time, hosted APIs rate-limit.
+LLM_CONCURRENCY = 4
+# Seconds the model may add to one analysis in all; incidents not summarised by then go offline.
+LLM_BUDGET_S = 120.0
+# Answer length asked for, and sampling temperature (low: facts, not prose flourishes).
+LLM_MAX_TOKENS = 700
+LLM_TEMPERATURE = 0.2
+# An answer larger than this is a runaway model or a hostile server: cut off, not read.
+LLM_MAX_ANSWER_BYTES = 256 << 10
+# The prompt: this many representative raw lines, each cut to this many characters; entity
+# lists (sources, accounts, hosts) cut to this many names.
+SUMMARY_RAW_LINES = 8
+SUMMARY_RAW_LINE_CHARS = 300
+SUMMARY_MAX_ENTITIES = 12
+# What is kept of a model's answer: summary and other fields' length, and how many next steps.
+SUMMARY_MAX_CHARS = 2000
+SUMMARY_FIELD_MAX_CHARS = 600
+SUMMARY_MAX_STEPS = 6
