@@ -8,10 +8,14 @@ Every line that has the access-log shape is an ``http_request`` event, however o
 ``"\\x16\\x03\\x01..."`` (TLS spoken to a plain-HTTP port), ``"-"`` or a bare path keep the request
 text in ``path`` with ``method`` NULL. Lines without that shape are rejects.
 
-Speed: the common case (no ``\\"`` in the line) is split on ``"`` with ``string_split`` and only
-the short pieces go through small anchored regexes (at most four groups, so RE2 runs them
-one-pass); lines holding an escaped quote take one full regex. ``bytes`` of ``-`` is 0 (Apache's
-``%b`` writes ``-`` for "no body bytes"); a referrer or user agent of ``-`` is NULL.
+Speed: each line is split on ``"`` with ``string_split`` and only the short pieces go through
+small anchored regexes (at most four groups and unambiguous, so RE2 runs them one-pass; a
+many-group regex over the whole line costs several times more). Apache writes a quote inside a
+field as ``\\"``: on the few lines holding one, ``\\\\`` and ``\\"`` are swapped for NUL-led
+placeholders before the split and put back in the output fields. ``bytes`` of ``-`` is 0 (Apache's
+``%b`` writes ``-`` for "no body bytes"); a referrer or user agent of ``-`` is NULL. An extra
+trailing unquoted token gives ``duration`` (``rt=0.123``, ``request_time=``, or a bare float) and
+``host`` (a host name, or ``host=``/``vhost=``); Apache ``vhost_combined`` gives ``host`` too.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from engine.formats.base import FileContext, LogFormat, Sample
 
 # --- detection (Python, on the first lines only) ----------------------------------------------
 _DETECT = re.compile(
-    r'^(?:[^\s:"]+:\d+ )?[^\s"]+ [^\s"]+ [^\s"]+ \[\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}[^\]]*\] "'
+    r'^(?:[^\s:"]+(?::\d+)? )?[^\s"]+ [^\s"]+ [^\s"]+ \[\d{1,2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}[^\]]*\] "'
 )
 
 
@@ -48,10 +52,13 @@ def _q(s: str) -> str:
 _ESC_Q = "(chr(0) || 'q')"
 _ESC_B = "(chr(0) || 'b')"
 # The part before the request's opening quote (kept to at most four groups and unambiguous, so
-# RE2 matches it one-pass); Apache vhost_combined puts `host:port` first (an IPv6 client address
-# cannot look like that: it needs a non-colon before the first colon and digits only after it).
+# RE2 matches it one-pass). Apache vhost_combined puts `host:port` (or `%v` alone: `host`) first:
+# tried only where the plain form fails, i.e. four tokens before `[`; the client token after it
+# must not be `-`, which tells it from an authuser holding a space (`1.2.3.4 - john doe [...]`).
 _HEAD_RE = r"^(\S+) \S+ (\S+) \[([^\]]*)\] $"
-_HEAD_VHOST_RE = r"^([^\s:]+:\d+) (\S+) \S+ (\S+) \[([^\]]*)\] $"
+_HEAD_VHOST_RE = r"^([^\s:]+(?::\d+)?) (-\S+|[^\s-]\S*) \S+ (\S+) \[([^\]]*)\] $"
+# Last resort: an authuser holding spaces.
+_HEAD_SPACED_RE = r"^()(\S+) \S+ (.+) \[([^\]]*)\] $"
 # Between the request's closing quote and the referrer's opening quote (or the line end).
 _MID_RE = r"^ (\d{3}|-) (\d+|-)(?:( .*))?$"
 # Request line METHOD PATH PROTO; anything else keeps its text in `path`.
@@ -94,7 +101,11 @@ WITH s AS (
     FROM s
 ), s3 AS (
     SELECT *,
-           CASE WHEN hd0.ip = '' THEN regexp_extract(p[1], {_q(_HEAD_VHOST_RE)}, ['vh', 'ip', 'usr', 'tsr']) END AS hv
+           CASE WHEN hd0.ip = '' THEN
+                CASE WHEN regexp_matches(p[1], {_q(_HEAD_VHOST_RE)})
+                     THEN regexp_extract(p[1], {_q(_HEAD_VHOST_RE)}, ['vh', 'ip', 'usr', 'tsr'])
+                     ELSE regexp_extract(p[1], {_q(_HEAD_SPACED_RE)}, ['vh', 'ip', 'usr', 'tsr']) END
+           END AS hv
     FROM s2
 ), f AS (
     SELECT line_no, line, esc,
@@ -115,7 +126,9 @@ WITH s AS (
     SELECT line_no, line, esc, ok, vh, ip, usr, req, st, byt, ref, ua,
            CASE WHEN ok THEN {ts_expr} END AS ts,
            CASE WHEN ok THEN regexp_extract(req, {_q(_REQ_RE)}, ['m', 'p', 'v']) END AS rq0,
-           CASE WHEN ok AND trail <> '' THEN regexp_replace(trail, {_q(_QUOTED_RE)}, ' ', 'g') END AS bare
+           -- unquoted trailing tokens; the common nginx `"$http_x_forwarded_for"` = "-" has none
+           CASE WHEN ok AND trail NOT IN ('', ' "-"') AND regexp_matches(trail, '[^ ]')
+                THEN nullif(trim(regexp_replace(trail, {_q(_QUOTED_RE)}, ' ', 'g')), '') END AS bare
     FROM f
 ), h AS (
     SELECT *,
@@ -215,6 +228,16 @@ SAMPLES = (
             "host": "shop.example.com",
             "duration": 0.123,
         },
+    ),
+    # `%v %h ...`: a vhost without a port first
+    Sample(
+        'www.sitename.com 192.0.2.222 - - [18/Aug/2024:21:08:39 +0100] "GET /filename.jpg HTTP/1.1" 403 332 "-" "TrackBack/1.02"',
+        {"host": "www.sitename.com", "src_ip": "192.0.2.222", "status": 403, "user_agent": "TrackBack/1.02"},
+    ),
+    # an authuser with a space in it is not taken for a vhost
+    Sample(
+        '192.0.2.223 - john doe [18/Aug/2024:21:08:39 +0000] "GET / HTTP/1.1" 401 0 "-" "curl/8"',
+        {"_reject": None, "src_ip": "192.0.2.223", "user": "john doe", "host": None, "status": 401},
     ),
     # a bare float request time at the end
     Sample(
