@@ -18,12 +18,11 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
-from engine import config, explain, incidents as incidents_mod, scoring, sessions
+from engine import config, explain, incidents as incidents_mod, scoring, sessions, summaries
 from engine.incidents import Incident
-from engine.summaries import offline_summary
 from store.case import Case
 
-STAGES = ("sessions", "scoring", "explanations", "incidents", "store")
+STAGES = ("sessions", "scoring", "explanations", "incidents", "summaries", "store")
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,7 @@ class AnalysisResult:
     incidents: tuple[Incident, ...]
     session_counts: dict[str, int]
     stage_seconds: dict[str, float]
+    summary_stats: summaries.SummaryStats | None = None  # what the summaries stage did (model, cache, offline)
 
     @property
     def seconds(self) -> float:
@@ -56,8 +56,14 @@ def analyze(
     *,
     progress: Callable[[StageProgress], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    llm="auto",
 ) -> AnalysisResult:
-    """Run the whole analysis over ``case`` and store it as a new run."""
+    """Run the whole analysis over ``case`` and store it as a new run.
+
+    ``llm`` chooses who writes the summaries: ``"auto"`` the model configured by the environment
+    or config file (offline when none is), an ``engine.llm.LLMClient`` / ``LLMSettings``, or
+    None for offline only (see ``engine.summaries.summarise``).
+    """
     con = case.con
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     started = datetime.now(timezone.utc)
@@ -89,16 +95,18 @@ def analyze(
     stage("incidents")
     flagged, background = incidents_mod.members_from_scores(con, scores, explanations)
     found = incidents_mod.build(flagged, background)
-    for inc in found:
-        inc.summary = offline_summary(inc)
-        inc.summary_source = "offline"
     timings["incidents"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stage("summaries")
+    summary_stats = summaries.summarise(con, found, llm=llm, cancelled=cancelled)
+    timings["summaries"] = time.perf_counter() - t
 
     t = time.perf_counter()
     stage("store")
     _store(case, run_id, started, scores, explanations, found, counts.by_kind, timings)
     timings["store"] = time.perf_counter() - t
-    return AnalysisResult(run_id, tuple(found), counts.by_kind, timings)
+    return AnalysisResult(run_id, tuple(found), counts.by_kind, timings, summary_stats)
 
 
 def apply_suppressions(con, scores: dict[str, scoring.KindScores]) -> int:

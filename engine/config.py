@@ -10,8 +10,8 @@ from __future__ import annotations
 # Bytes read from a file per transaction. Bigger chunks parse faster in DuckDB; each chunk is
 # committed with the byte offset reached, so a killed ingest resumes at a chunk boundary.
 INGEST_CHUNK_BYTES = 32 << 20
-# A line longer than this (in characters) is rejected, keeping its first 4096: real log lines are
-# short, and a multi-megabyte "line" is an attack on the tool or a binary blob.
+# A line longer than this (in bytes) is rejected, keeping its first 4096 characters: real log
+# lines are short, and a multi-megabyte "line" is an attack on the tool or a binary blob.
 MAX_LINE_CHARS = 1 << 20
 # How much of a file's start identifies it across renames and rotation (logrotate, .gz).
 FINGERPRINT_BYTES = 4096

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2
-COMMANDS = ("ingest", "analyze", "incidents", "query", "eval", "demo")
+COMMANDS = ("ingest", "analyze", "incidents", "query", "eval", "demo", "report", "tui")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,9 +72,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="sessions -> scores -> incidents (a new run)",
                        description="Group events into sessions, score them (ATT&CK rules + IsolationForest), explain "
-                       "them (SHAP) and cluster them into incidents (HDBSCAN); stored as a new run.")
+                       "them (SHAP), cluster them into incidents (HDBSCAN) and summarise them (the LLM configured by "
+                       "VEDETTE_LLM_URL/VEDETTE_LLM_MODEL or config.toml for medium severity and up, else offline); "
+                       "stored as a new run.")
     _add_db(p)
     p.add_argument("--json", action="store_true", help="print the incidents as JSON")
+    p.add_argument("--no-llm", action="store_true", help="write every summary offline; do not ask the model")
 
     p = sub.add_parser("incidents", help="list the incidents of the latest run")
     _add_db(p)
@@ -93,11 +96,26 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--format", dest="out_format", choices=("table", "csv", "json"), default="table")
 
+    p = sub.add_parser("report", help="write incident PDF reports",
+                       description="Write the PDF report of one incident of the latest run (--out FILE.pdf), or "
+                       "with --all one report per incident at or above --min-severity (--out DIR/, INC-....pdf each).")
+    p.add_argument("incident_id", nargs="?", metavar="INCIDENT_ID")
+    _add_db(p)
+    p.add_argument("--out", required=True, metavar="FILE.pdf|DIR/", help="the PDF to write; a folder with --all")
+    p.add_argument("--all", action="store_true", help="every incident of the latest run at or above --min-severity")
+    p.add_argument("--min-severity", choices=("info", "low", "medium", "high", "critical"), metavar="SEVERITY",
+                   help="with --all: info, low, medium (default), high or critical")
+
     p = sub.add_parser("demo", help="load the bundled sample logs into a fresh case and summarise them",
                        description="Load sample_logs/ into a fresh case (default vedette-demo.duckdb), analyse "
                        "it and print the incidents.")
     p.add_argument("--db", default="vedette-demo.duckdb", metavar="FILE", help="case file to (re)create")
-    p.add_argument("--headless", action="store_true", help="print to the terminal (the default at this stage)")
+    p.add_argument("--headless", action="store_true",
+                   help="print the incidents instead of opening the console (also when stdout is not a terminal)")
+
+    p = sub.add_parser("tui", help="open the interactive console on an existing case",
+                       description="Open the keyboard-driven console (overview, incidents, events, SQL) on a case.")
+    _add_db(p)
     return parser
 
 
@@ -123,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     try:
         handler = {"open": cmd_open, "ingest": cmd_ingest, "analyze": cmd_analyze, "incidents": cmd_incidents, "query": cmd_query,
-                   "eval": cmd_eval, "demo": cmd_demo}[args.command]
+                   "eval": cmd_eval, "demo": cmd_demo, "report": cmd_report, "tui": cmd_tui}[args.command]
         return handler(args)
     except UsageError as exc:
         _err(str(exc))
@@ -236,7 +254,7 @@ def _short(path: str) -> str:
 # --- analyze / incidents / eval ---------------------------------------------------------------
 
 
-def _run_analysis(db: str):
+def _run_analysis(db: str, llm="auto"):
     from engine.analyze import STAGES, analyze
     from store.case import Case
 
@@ -249,15 +267,20 @@ def _run_analysis(db: str):
 
             console = Console(stderr=True)
             with console.status("analysing") as status:
-                return analyze(case, progress=lambda p: status.update(
+                return analyze(case, llm=llm, progress=lambda p: status.update(
                     f"analysing: {p.stage} ({p.index + 1}/{len(STAGES)})"))
-        return analyze(case)
+        return analyze(case, llm=llm)
     finally:
         case.close()
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    result = _run_analysis(args.db)
+    result = _run_analysis(args.db, llm=None if args.no_llm else "auto")
+    stats = result.summary_stats
+    # The model failing is not the analysis failing: every incident still has its offline summary.
+    if stats is not None and (stats.errors or stats.note.startswith("LLM configuration")):
+        done = f"{stats.by_model} by {stats.model}, {stats.cached} cached, " if stats.model else ""
+        _err(f"summaries: {done}{stats.offline} offline; {(stats.errors or (stats.note,))[0]}")
     return _show_incidents(args.db, args.json, result)
 
 
@@ -275,6 +298,8 @@ def cmd_open(args: argparse.Namespace) -> int:
             _err(f"{p.path}: {p.reason}")
         code = EXIT_USAGE if result.errors else EXIT_OK
     analysis = _run_analysis(args.db)
+    if _interactive():
+        return _open_tui(args.db) or code
     _show_incidents(args.db, False, analysis)
     return code
 
@@ -438,6 +463,36 @@ def _jsonable(v: object) -> object:
     return v
 
 
+# --- report -----------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from engine.report import ReportError, report_filename, write_all_reports, write_incident_report
+    from store.case import Case
+
+    if args.all == bool(args.incident_id):
+        raise UsageError("give one INCIDENT_ID or --all: vedette report INC-0001 --out FILE.pdf, "
+                         "vedette report --all --out DIR/")
+    if args.min_severity and not args.all:
+        raise UsageError("--min-severity goes with --all")
+    with Case.open(args.db, read_only=True) as case:
+        try:
+            if args.all:
+                infos = write_all_reports(case, args.out, min_severity=args.min_severity or "medium")
+            else:
+                out = Path(args.out)
+                if out.is_dir():
+                    out = out / report_filename(args.incident_id)
+                infos = [write_incident_report(case, args.incident_id, out)]
+        except ReportError as exc:
+            raise UsageError(str(exc)) from None
+    for info in infos:
+        print(f"{info.incident_id}: {info.path} ({info.pages} pages, {info.seconds:.1f}s)")
+    if args.all and not infos:
+        print(f"no incident at or above {args.min_severity or 'medium'} in the latest run; nothing written")
+    return EXIT_OK
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 
@@ -459,6 +514,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_ingest_table(result, time.perf_counter() - start)
     print()
     analysis = _run_analysis(str(db))
+    if not args.headless and _interactive():
+        return _open_tui(str(db)) or (EXIT_USAGE if result.errors else EXIT_OK)
     _show_incidents(str(db), False, analysis)
     from rich.console import Console
     from rich.text import Text
@@ -467,6 +524,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"\nCase: {db}. Next: vedette incidents --db {db} --json | vedette query \"SELECT * FROM events LIMIT 20\" "
         f"--db {db} | vedette eval {logs / 'truth.json'} --db {db}", style="dim"))
     return EXIT_USAGE if result.errors else EXIT_OK
+
+
+# --- the interactive console ------------------------------------------------------------------
+
+
+def _interactive() -> bool:
+    """Open the console only for a person at a terminal; scripts and CI get printed output."""
+    return sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def _open_tui(db: str) -> int:
+    from tui.app import run
+
+    return run(db)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    if not Path(args.db).is_file():
+        raise UsageError(f"no case at {args.db}: ingest logs first (vedette ingest PATH --db {args.db}) "
+                         f"or open one with --db FILE")
+    if not _interactive():
+        raise UsageError("vedette tui needs a terminal (for scripts: vedette incidents / vedette query)")
+    return _open_tui(args.db)
 
 
 if __name__ == "__main__":
