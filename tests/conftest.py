@@ -17,3 +17,11 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real-log conformance data not found at {REALDATA} (../shared is absent)")
     return REALDATA
+
+
+@pytest.fixture(autouse=True)
+def no_configured_llm(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never reach a model a developer happens to have configured, nor read their config."""
+    for var in ("VEDETTE_LLM_URL", "VEDETTE_LLM_MODEL", "VEDETTE_LLM_API_KEY", "VEDETTE_LLM_PROVIDER"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
