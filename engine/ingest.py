@@ -31,7 +31,7 @@ from engine import config
 from engine.formats import FileContext, LogFormat, all_formats, detect_format, get_format
 from engine.formats.base import decode_lines, run_format
 from store.case import Case
-from store.schema import EVENT_COLUMN_NAMES
+from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_NAMES, EVENT_TABLES, event_table_for
 
 
 class IngestError(Exception):
@@ -645,9 +645,6 @@ def _register_empty(case, path, fmt_name, fingerprint, fp_len, compression, st) 
     return sid
 
 
-_EVENT_COLS_SQL = ", ".join(f'"{c}"' for c in EVENT_COLUMN_NAMES)
-
-
 def _commit_chunk(
     case: Case, source_id: int | None, path: str, fmt: LogFormat, fmt_name: str, ctx: FileContext,
     chunk: bytes, offset: int, line_no: int, fingerprint: str, fp_len: int, compression: str | None,
@@ -667,20 +664,18 @@ def _commit_chunk(
             )
         run_format(con, fmt, ctx, table, config.MAX_LINE_CHARS)
         present = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
-        select = []
-        for col in EVENT_COLUMN_NAMES:
-            if col == "source_file":
-                select.append("$path")
-            elif col == "format":
-                select.append("$fmt")
-            elif col in present:
-                select.append(f'"{col}"')
-            else:
-                select.append("NULL")
+        target = event_table_for(fmt_name)
+        stored = EVENT_TABLES[target]
+        lost = sorted(c for c in present if c in EVENT_COLUMN_NAMES and c not in stored
+                      and c not in DERIVED_EVENT_COLUMNS)
+        if lost:
+            raise RuntimeError(f"format {fmt_name} yields {lost}, which table {target} does not store")
+        cols = [c for c in stored if c in present]
+        quoted = ", ".join(f'"{c}"' for c in cols)
         con.execute(
-            f"INSERT INTO events (source_id, {_EVENT_COLS_SQL}) SELECT $sid, {', '.join(select)} "
-            "FROM _parsed WHERE _reject IS NULL AND _skip IS NULL ORDER BY line_no",
-            {"sid": source_id, "path": path, "fmt": fmt_name},
+            f"INSERT INTO {target} (source_id, {quoted}) SELECT $sid, {quoted} "
+            "FROM _parsed WHERE _reject IS NULL AND _skip IS NULL",
+            {"sid": source_id},
         )
         con.execute(
             "INSERT INTO rejects SELECT $sid, $path, line_no, _reject, raw FROM _parsed WHERE _reject IS NOT NULL "

@@ -106,10 +106,10 @@ _SUCCESS = "(action LIKE 'auth\\_%' ESCAPE '\\' AND outcome = 'success')"
 
 
 def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
-    # Every SSH event with a time; rowid is the event's identity for the run.
+    # Every SSH event with a time; event_id is its identity in the case.
     _run(con, """
     CREATE OR REPLACE TEMP TABLE _ssh AS
-    SELECT rowid AS eid, ts, host, pid, action, outcome, src_ip, "user", auth_method,
+    SELECT event_id AS eid, ts, host, pid, action, outcome, src_ip, "user", auth_method,
            (action = 'invalid_user' OR contains(lower(message), 'invalid user')
             OR contains(lower(message), 'illegal user')) AS invalid_flag
     FROM events
@@ -265,7 +265,7 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
 # Digits out of the user agent for the session key: tools such as Nikto put a test number in it
 # ("(Test:005172)"), and a browser update mid-session is the same visitor.
 _WEB_EVENTS = (
-    "SELECT rowid AS eid, ts, host, src_ip, regexp_replace(coalesce(user_agent, ''), '[0-9]+', '#', 'g') AS ua, "
+    "SELECT event_id AS eid, ts, host, src_ip, regexp_replace(coalesce(user_agent, ''), '[0-9]+', '#', 'g') AS ua, "
     "user_agent, method, path, status "
     "FROM events WHERE action = 'http_request' AND ts IS NOT NULL AND src_ip IS NOT NULL"
 )
@@ -300,7 +300,7 @@ def build_web(con: duckdb.DuckDBPyConnection) -> None:
 
 
 _FLOW_EVENTS = (
-    "SELECT rowid AS eid, ts, host, src_ip, dst_ip, dst_port, conn_state, src_bytes, bytes, duration "
+    "SELECT event_id AS eid, ts, host, src_ip, dst_ip, dst_port, conn_state, src_bytes, bytes, duration "
     "FROM events WHERE ts IS NOT NULL AND src_ip IS NOT NULL AND "
     "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))"
 )
@@ -345,7 +345,7 @@ def build_flows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 _IDS_EVENTS = (
-        "SELECT rowid AS eid, ts, host, src_ip, dst_ip, signature, sig_severity, sig_category, "
+        "SELECT event_id AS eid, ts, host, src_ip, dst_ip, signature, sig_severity, sig_category, "
         "CASE WHEN regexp_matches(coalesce(signature, ''), '(?i)brute.?force|\\bbrute\\b') THEN 'brute' "
         "     WHEN regexp_matches(coalesce(signature, ''), '(?i)\\bscan\\b|zmap|masscan|nmap') THEN 'scan' "
         "     WHEN regexp_matches(coalesce(signature, '') || ' ' || coalesce(sig_category, ''), "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from store.schema import MIGRATIONS, SCHEMA_VERSION
+from store.schema import MIGRATIONS, SCHEMA_VERSION, events_view_sql
 
 DEFAULT_DB = "vedette.duckdb"
 
@@ -100,6 +100,9 @@ class Case:
                 f"({SCHEMA_VERSION}); upgrade vedette"
             )
         if version == SCHEMA_VERSION:
+            if not self.read_only:
+                # The view is code, not data: keep it in step with this version of vedette.
+                self.con.execute(events_view_sql())
             return
         if self.read_only:
             if version == 0:

@@ -63,19 +63,13 @@ class Events:
                  dst_port=port, proto="tcp", conn_state=state, src_bytes=src_bytes, bytes=dst_bytes, duration=0.5)
 
     def into(self, case: Case) -> None:
-        import pyarrow as pa
+        """Insert the events, one source per (file, format), with consecutive line numbers."""
+        from store.events import append_events
 
-        from store.schema import EVENT_COLUMN_TYPES
-
-        counters: dict[str, int] = {}
-        rows = []
+        groups: dict[tuple[str, str], list[dict]] = {}
         for r in self.rows:
-            counters[r["source_file"]] = counters.get(r["source_file"], 0) + 1
-            rows.append({**r, "line_no": counters[r["source_file"]], "raw": r.get("raw") or r.get("message") or ""})
-        cols = {c: [r.get(c) for r in rows] for c in EVENT_COLUMN_NAMES if any(c in r for r in rows)}
-        table = pa.table({c: pa.array(v) for c, v in cols.items()})
-        select = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]}' for c in cols)
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        case.con.register("_new_events", table)
-        case.con.execute(f"INSERT INTO events ({quoted}) SELECT {select} FROM _new_events")
-        case.con.unregister("_new_events")
+            groups.setdefault((r["source_file"], r["format"]), []).append(r)
+        for (path, fmt), rows in groups.items():
+            rows = [{**r, "line_no": i, "raw": r.get("raw") or r.get("message") or ""} for i, r in enumerate(rows, 1)]
+            names = [c for c in EVENT_COLUMN_NAMES if c not in ("source_file", "format") and any(c in r for r in rows)]
+            append_events(case.con, path, fmt, {c: [r.get(c) for r in rows] for c in names})

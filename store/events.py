@@ -1,0 +1,54 @@
+"""Writing events that did not come through ingest (tests, benchmarks, imports).
+
+Events live in per-family tables behind the ``events`` view (see ``store.schema``); this puts
+rows given as columns into the right table under a ``sources`` row for their file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_TYPES, EVENT_TABLES, event_table_for
+
+
+def source_id_for(con: duckdb.DuckDBPyConnection, path: str, format_name: str) -> int:
+    """The id of the ``sources`` row for (path, format), made if needed (fingerprint 'external')."""
+    row = con.execute("SELECT id FROM sources WHERE path = $p AND format = $f", {"p": path, "f": format_name}).fetchone()
+    if row:
+        return int(row[0])
+    sid = int(con.execute("SELECT nextval('sources_id_seq')").fetchone()[0])
+    con.execute(
+        "INSERT INTO sources (id, path, format, fingerprint, fp_len, status, note, first_ingested_at, ingested_at) "
+        "VALUES ($id, $p, $f, 'external', 0, 'complete', 'written directly, not ingested', now(), now())",
+        {"id": sid, "p": path, "f": format_name},
+    )
+    return sid
+
+
+def append_events(con: duckdb.DuckDBPyConnection, path: str, format_name: str, columns: dict[str, Any]) -> int:
+    """Append events of one file and format; ``columns`` maps event column names to equal-length
+    lists or Arrow arrays (``line_no`` and ``raw`` required). Returns the source id."""
+    table_name = event_table_for(format_name)
+    stored = EVENT_TABLES[table_name]
+    unknown = [c for c in columns if c not in stored and c not in DERIVED_EVENT_COLUMNS]
+    if unknown:
+        raise ValueError(f"{format_name} events are stored in {table_name}, which has no column(s) {unknown}")
+    cols = [c for c in stored if c in columns]
+    data = pa.table({c: columns[c] if isinstance(columns[c], pa.Array) else pa.array(columns[c]) for c in cols})
+    sid = source_id_for(con, path, format_name)
+    select = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]}' for c in cols)
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    con.register("_append_events", data)
+    try:
+        con.execute(f"INSERT INTO {table_name} (source_id, {quoted}) SELECT $sid, {select} FROM _append_events",
+                    {"sid": sid})
+    finally:
+        con.unregister("_append_events")
+    con.execute(
+        "UPDATE sources SET events = events + $n, lines_read = lines_read + $n WHERE id = $sid",
+        {"n": data.num_rows, "sid": sid},
+    )
+    return sid
