@@ -1,23 +1,27 @@
 """The message vocabulary of syslog-style lines, as data, with OpenSSH (sshd) in full.
 
 Shared by the ``syslog`` and ``journald`` formats. Both produce a *base* SELECT with the columns
-``line_no, raw, ts, host, program, pid, message, _reject, _skip``; :func:`wrap` turns it into one
-that also has ``action, outcome, user, src_ip, src_port, dst_ip, dst_port, auth_method``.
+``BASE_COLUMNS`` (``line_no, raw, ts, host, program, pid, message, _reject, _skip``); :func:`wrap`
+turns it into the format's SELECT, which also has ``action, outcome, user, src_ip, src_port,
+dst_ip, dst_port, auth_method``.
 
 How a message is classified, without a Python loop and cheaply enough for millions of lines:
 
 1. The message is normalised once (``message repeated N times: [ ... ]`` unwrapped, ``error: ``
-   and ``fatal: `` prefixes dropped, trailing blanks trimmed).
+   and ``fatal: `` dropped, trailing blanks trimmed).
 2. One CASE picks a rule per row from ``RULES``, in order, with cheap guards only
-   (``starts_with``/``contains``/``ends_with``): DuckDB evaluates a later WHEN only on the rows
-   that no earlier WHEN took.
-3. Only the chosen rule's regex runs on a row, once: ``CASE rule WHEN 1 THEN regexp_extract(m,
-   re1, [g1..g4]) WHEN 2 ...``. Every regex has exactly four groups (padded with empty ``()``) so
-   the struct type is the same in every branch; four groups is also the most RE2 can run through
-   its fast one-pass matcher.
-4. The rule says which group is which field. Rules whose message names no address take
-   ``src_ip``/``src_port`` from the earlier event of the same host, program and pid (the same sshd
-   connection), with a window over the file.
+   (``starts_with``/``contains``/``ends_with``), dispatched first on the message's first
+   character: DuckDB evaluates a WHEN only on the rows that no earlier WHEN took.
+3. Only the chosen rule's regex runs on a row: ``CASE rule WHEN 1 THEN regexp_extract(m, re1,
+   [names]) ...``. A rule may have a ``fast`` regex for the usual shape of its message, written so
+   that RE2 runs it one-pass (several times cheaper); the full regex runs only where it fails.
+4. Every regex has exactly four groups (padded with empty ``()``, four being the most RE2 runs
+   one-pass), named per rule after the *slot* each group fills: ``u`` user, ``i`` address,
+   ``p`` port, ``a`` a rule-dependent extra (auth method, local address, or PAM's ruser). DuckDB
+   unifies the CASE branches' structs by field name, so the output columns read fixed slots.
+5. Lines that name no address (``Disconnecting: Too many authentication failures [preauth]``,
+   ``kex_exchange_identification: ...``, pam session lines) take ``src_ip``/``src_port`` from the
+   earlier event of the same host, program and pid (the same sshd connection), with a window.
 
 Regexes that take a user name are anchored at the end of the message and arranged so that a user
 name holding ``from 10.0.0.1 port 22`` cannot move the address (see the injection tests).
@@ -33,17 +37,14 @@ DuckDB as column values.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Programs whose messages are read with the sshd part of the vocabulary. OpenSSH 9.8 moved the
 # per-connection work to ``sshd-session`` (and 10.0 the pre-authentication part to ``sshd-auth``).
 SSHD_PROGRAMS: tuple[str, ...] = ("sshd", "sshd-session", "sshd-auth")
 
-N_GROUPS = 4
-GROUP_NAMES = tuple(f"g{i}" for i in range(1, N_GROUPS + 1))
-
-# The method word of "Failed <method> for" / "Accepted <method> for" -> action.
+# The method word of "Failed <method> for" / "Accepted <method> for" -> action (prefix match).
 METHOD_ACTIONS: tuple[tuple[str, str], ...] = (
     ("password", "auth_password"),
     ("publickey", "auth_publickey"),
@@ -56,7 +57,22 @@ METHOD_OTHER_ACTION = "auth_other"  # unknown, gssapi-with-mic, ...
 SSHD_FALLBACK = "sshd_other"
 GENERIC_FALLBACK = "syslog"
 
+N_GROUPS = 4
+SLOTS = ("u", "i", "p", "a")
+# Which slot each captured column goes to. "a" holds one of auth_method / dst_ip / ruser, and a
+# rule with dst_ip keeps dst_port in "u" (such a rule names no user).
+SLOT_OF = {
+    "user": "u", "src_ip": "i", "src_port": "p",
+    "auth_method": "a", "dst_ip": "a", "ruser": "a", "dst_port": "u",
+}
+# What "a" means for a rule: 0 nothing, 1 auth_method, 2 dst_ip (+ dst_port in "u"), 3 ruser
+# (the user when the user group is empty).
+_AKIND = {"auth_method": 1, "dst_ip": 2, "ruser": 3}
+
 _OUTCOMES = ("failure", "success", None, "preauth")
+_GUARD_KINDS = ("prefix", "contains", "suffix", "not_contains")
+
+Guard = tuple[tuple[tuple[str, str], ...], ...]
 
 
 @dataclass(frozen=True)
@@ -64,91 +80,116 @@ class Rule:
     """One message family.
 
     name: stable id (tests and docs).
-    scope: "sshd" (sshd programs only), "any" (every program, sshd included) or a tuple of
-        program names (exact, as logged).
-    guard: alternatives OR-ed; each alternative is a tuple of conditions AND-ed; a condition is
-        ("prefix"|"contains"|"suffix", text). Empty guard: every row in scope.
-    regex: RE2 pattern over the normalised message with at most four groups, or None.
-    fields: event column -> group number (1-based) or a tuple of group numbers (first non-empty).
-        Columns: user, src_ip, src_port, dst_ip, dst_port, auth_method.
-    const: event column -> constant value (e.g. user "root" for ROOT LOGIN REFUSED).
-    action: the action, or "@method" for auth_* from the method group (``auth_method`` field).
+    action: the action, or "@method" for auth_* from the captured ``auth_method``.
     outcome: "failure", "success", None, or "preauth": failure when the connection ended before
         authentication (``[preauth]``, ``Auth fail``, an ``authenticating``/``invalid`` user),
         else NULL.
-    preauth_action: the action used instead of ``action`` when that pre-auth test holds.
-    required: a group that is never empty when the regex matched; when it is empty the row falls
-        back to the scope's generic action (sshd_other / syslog) with no fields.
+    scope: "sshd" (sshd programs only), "any" (every program) or a tuple of program names.
+    guard: alternatives OR-ed; each a tuple of conditions AND-ed; a condition is
+        ("prefix"|"contains"|"suffix"|"not_contains", text). Empty: every row in scope.
+    regex: RE2 pattern over the normalised message, at most four groups, or None.
+    groups: the column each group captures, in group order: user, src_ip, src_port,
+        auth_method, dst_ip, dst_port, ruser.
+    fast: optional strict regex for the usual shape of the message with the same groups,
+        written so that RE2 runs it one-pass; rows it does not match run ``regex``. Wherever it
+        matches it must give what ``regex`` gives (tested).
+    const: column -> constant (user "root" for ROOT LOGIN REFUSED).
+    preauth_action: the action used instead of ``action`` when the message ends with ``[preauth]``.
+    required: the regex always captures an address when it matches; when it did not match, the
+        row falls back to the scope's generic action (sshd_other / syslog) with no outcome.
     """
 
     name: str
     action: str
     outcome: str | None = None
     scope: str | tuple[str, ...] = "sshd"
-    guard: tuple[tuple[tuple[str, str], ...], ...] = ()
+    guard: Guard = ()
     regex: str | None = None
-    fields: Mapping[str, int | tuple[int, ...]] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()
+    fast: str | None = None
     const: Mapping[str, str] = field(default_factory=dict)
     preauth_action: str | None = None
-    required: int | None = None
+    required: bool = False
 
 
-def _p(*texts: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+def _p(*texts: str) -> Guard:
     """Guard: the message starts with any of ``texts``."""
     return tuple((("prefix", t),) for t in texts)
 
 
-def _c(*texts: str) -> tuple[tuple[tuple[str, str], ...], ...]:
+def _c(*texts: str) -> Guard:
     """Guard: the message contains any of ``texts``."""
     return tuple((("contains", t),) for t in texts)
+
+
+def _and(prefixes: Sequence[str], *conds: tuple[str, str]) -> Guard:
+    """Guard: starts with any of ``prefixes`` and meets every one of ``conds``."""
+    return tuple((("prefix", p),) + tuple(conds) for p in prefixes)
 
 
 # Pieces of the sshd regexes.
 _PORT = r"(?: port (\d+))?"
 _ON = r"(?: on \S+(?: port \d+)?)?"  # "... port 22 on 10.0.0.1 port 2222" (ListenAddress info)
 _PRE = r"(?: \[preauth\])?"
+_AUTH_TAIL = rf"{_ON}(?: ssh\d*)?(?:: .*)?{_PRE}$"
+_USER_KIND = r"(?:authenticating |invalid |illegal )?"
 _USERS_OK = (
     r"(?:not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups"
     r"|none of user's groups are listed in AllowGroups|account is locked"
     r"|shell \S+ does not exist|shell \S+ is not executable)"
 )
+_AUTH_GROUPS = ("auth_method", "user", "src_ip", "src_port")
+_CLOSE_PREFIXES = ("Connection closed by ", "Connection reset by ")
 
 SSHD_RULES: tuple[Rule, ...] = (
     Rule(
         "accepted", "@method", "success", guard=_p("Accepted "),
-        regex=rf"^Accepted (\S+) for (.*?) from (\S+){_PORT}{_ON}(?: ssh\d*)?(?:: .*)?{_PRE}$",
-        fields={"auth_method": 1, "user": 2, "src_ip": 3, "src_port": 4}, required=3,
+        regex=rf"^Accepted (\S+) for (.*?) from (\S+){_PORT}{_AUTH_TAIL}",
+        fast=r"^Accepted (\S+) for (\S+) from (\S+) port (\d+) ssh2(?:: .*)?$",
+        groups=_AUTH_GROUPS, required=True,
+    ),
+    Rule(
+        # the "invalid user" form of the next family, as its own rule only so that its one-pass
+        # fast regex can spell "invalid user " out
+        "failed_invalid", "@method", "failure",
+        guard=_and(("Failed ",), ("contains", " for invalid user ")),
+        regex=rf"^Failed (\S+) for (?:invalid user |illegal user )?(.*?) from (\S+){_PORT}{_AUTH_TAIL}",
+        fast=r"^Failed (\S+) for invalid user (\S+) from (\S+) port (\d+) ssh2(?:: .*)?$",
+        groups=_AUTH_GROUPS, required=True,
     ),
     Rule(
         # Failed password/publickey/keyboard-interactive(/pam)/hostbased/none/unknown for
-        # [invalid user] X from IP [port N] [ssh2][: key or "ruser ..." info]. The user is
-        # matched lazily and what follows the address may only be ": ..." so that user names
-        # and auth-info holding " from IP port N" cannot move the address.
+        # [invalid user] X from ADDR [port N] [ssh2][: key or "ruser ..." info]. The user is
+        # lazy and what follows the address may only be ": ..." so that user names and auth
+        # info holding " from ADDR port N" cannot move the address.
         "failed", "@method", "failure", guard=_p("Failed "),
-        regex=rf"^Failed (\S+) for (?:invalid user |illegal user )?(.*?) from (\S+){_PORT}{_ON}(?: ssh\d*)?(?:: .*)?{_PRE}$",
-        fields={"auth_method": 1, "user": 2, "src_ip": 3, "src_port": 4}, required=3,
+        regex=rf"^Failed (\S+) for (?:invalid user |illegal user )?(.*?) from (\S+){_PORT}{_AUTH_TAIL}",
+        fast=r"^Failed (\S+) for (\S+) from (\S+) port (\d+) ssh2(?:: .*)?$",
+        groups=_AUTH_GROUPS, required=True,
     ),
     Rule(
         "postponed", "auth_postponed", None, guard=_p("Postponed "),
         regex=rf"^Postponed (\S+) for (?:invalid user )?(.*?) from (\S+){_PORT}(?: ssh\d*)?{_PRE}$",
-        fields={"auth_method": 1, "user": 2, "src_ip": 3, "src_port": 4}, required=3,
+        groups=_AUTH_GROUPS, required=True,
     ),
     Rule(
         "invalid_user", "invalid_user", "failure",
         guard=_p("Invalid user ", "Illegal user ", "invalid user ", "illegal user "),
         regex=rf"^(?:[Ii]nvalid|[Ii]llegal) user (.*?)(?: from (\S+){_PORT}{_ON})?{_PRE}$",
-        fields={"user": 1, "src_ip": 2, "src_port": 3},
+        fast=r"^Invalid user (\S+) from (\S+)(?: port (\d+))?$",
+        groups=("user", "src_ip", "src_port"),
     ),
     Rule(
         "input_userauth_invalid", "invalid_user", "failure",
         guard=_p("input_userauth_request: invalid user ", "input_userauth_request: illegal user "),
         regex=rf"^input_userauth_request: (?:invalid|illegal) user (.*?){_PRE}$",
-        fields={"user": 1},
+        fast=r"^input_userauth_request: invalid user (\S+) \[preauth\]$",
+        groups=("user",),
     ),
     Rule(
         # "error: PAM: Authentication failure for X from Y", OS X "authentication error for X from
         # Y via Z", "PAM: User not known to the underlying authentication module for illegal user X
-        # from Y".
+        # from Y"
         "pam_error", "pam_auth_failure", "failure",
         guard=_p("PAM: Authentication failure for ", "PAM: authentication failure for ",
                  "PAM: Authentication error for ", "PAM: authentication error for ",
@@ -157,41 +198,44 @@ SSHD_RULES: tuple[Rule, ...] = (
         regex=r"^PAM: (?:[Aa]uthentication (?:failure|error|failed)|User not known to the underlying"
               r" authentication module) for (?:illegal user |invalid user )?(.*?) from (\S+)(?: via \S+)?"
               + _PRE + "$",
-        fields={"user": 1, "src_ip": 2}, required=2,
+        groups=("user", "src_ip"), required=True,
     ),
     Rule(
         # pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=H  user=U
-        # (also "sshd(pam_unix)[pid]: authentication failure; ..." and "PAM 2 more authentication failures; ...")
-        "pam_unix_auth", "pam_auth_failure", "failure", scope="any",
-        guard=_c("authentication failure; ", "authentication failures; "),
-        regex=r"authentication failures?;.* ruser=(\S*) rhost=(\S*)(?:\s+user=(\S*))?",
-        fields={"user": (3, 1), "src_ip": 2},
+        # also "sshd(pam_unix)[pid]: authentication failure; ..." and "PAM 2 more authentication failures; ..."
+        "pam_unix_auth", "pam_auth_failure", "failure",
+        guard=_p("pam_unix(sshd:auth): authentication failure", "authentication failure; ")
+        + _and(("PAM ",), ("contains", " more authentication failure")),
+        regex=r"^(?:.*?)authentication failures?;.* ruser=(\S*) rhost=(\S*)(?:\s+user=(\S*))?",
+        fast=r"^(?:pam_unix\(sshd:auth\): |PAM \d+ more )?authentication failures?; logname=\S* uid=\d* euid=\d* "
+             r"tty=\S* ruser=(\S*) rhost=(\S*)(?:  user=(\S*))?$",
+        groups=("ruser", "src_ip", "user"),
     ),
     Rule(
         "max_auth_exceeded", "max_auth_exceeded", "failure",
         guard=_p("maximum authentication attempts exceeded for "),
         regex=rf"^maximum authentication attempts exceeded for (?:invalid user |illegal user )?(.*?) from (\S+){_PORT}{_ON}(?: ssh\d*)?{_PRE}$",
-        fields={"user": 1, "src_ip": 2, "src_port": 3},
+        groups=("user", "src_ip", "src_port"),
     ),
     Rule(
         "too_many_failures", "max_auth_exceeded", "failure",
         guard=_p("Disconnecting: Too many authentication failures"),
         regex=rf"^Disconnecting: Too many authentication failures(?: for (?:invalid user |illegal user )?(.*?))?{_PRE}$",
-        fields={"user": 1},
+        fast=r"^Disconnecting: Too many authentication failures(?: for (\S+))? \[preauth\]$",
+        groups=("user",),
     ),
     Rule(
         "disconnecting_too_many", "max_auth_exceeded", "failure",
-        guard=((("prefix", "Disconnecting "), ("contains", ": Too many authentication failures")),),
-        regex=r"^Disconnecting (?:invalid |authenticating |illegal )?user (.*?) (\S+) port (\d+): Too many authentication failures",
-        fields={"user": 1, "src_ip": 2, "src_port": 3},
+        guard=_and(("Disconnecting ",), ("contains", ": Too many authentication failures")),
+        regex=rf"^Disconnecting {_USER_KIND}user (.*?) (\S+) port (\d+): Too many authentication failures",
+        groups=("user", "src_ip", "src_port"),
     ),
     Rule(
-        # "Disconnecting invalid user X IP port N: reason", "Disconnecting user X IP port N: reason",
-        # "Disconnecting: reason"
+        # "Disconnecting invalid user X ADDR port N: reason", "Disconnecting user X ADDR port N: reason"
         "disconnecting", "disconnect", "preauth", preauth_action="preauth_close",
         guard=_p("Disconnecting "),
-        regex=r"^Disconnecting (?:invalid |authenticating |illegal )?user (.*?) (\S+) port (\d+): ",
-        fields={"user": 1, "src_ip": 2, "src_port": 3},
+        regex=rf"^Disconnecting {_USER_KIND}user (.*?) (\S+) port (\d+): ",
+        groups=("user", "src_ip", "src_port"),
     ),
     Rule(
         "disconnecting_reason", "disconnect", "preauth", preauth_action="preauth_close",
@@ -200,32 +244,32 @@ SSHD_RULES: tuple[Rule, ...] = (
     Rule(
         "root_login_refused", "root_login_refused", "failure", guard=_p("ROOT LOGIN REFUSED"),
         regex=rf"^ROOT LOGIN REFUSED.* FROM (\S+){_PORT}{_PRE}$",
-        fields={"src_ip": 1, "src_port": 2}, const={"user": "root"},
+        groups=("src_ip", "src_port"), const={"user": "root"},
     ),
     Rule(
         # User X [from Y] not allowed because <one of sshd's reasons>: anchored on the reason so
-        # a user name holding "from Y not allowed because" cannot move the address.
+        # that a user name holding "from Y not allowed because" cannot move the address
         "user_not_allowed", "user_not_allowed", "failure",
-        guard=((("prefix", "User "), ("contains", " not allowed because ")),),
+        guard=_and(("User ",), ("contains", " not allowed because ")),
         regex=rf"^User (.+?)(?: from (\S+))? not allowed because {_USERS_OK}{_PRE}$",
-        fields={"user": 1, "src_ip": 2},
+        groups=("user", "src_ip"),
     ),
     Rule(
         # tcp wrappers: "refused connect from NAME (ADDR)"
         "refused_connect", "connection_refused", "failure", guard=_p("refused connect from "),
         regex=r"^refused connect from (?:.* \()?([^\s()]+)\)?$",
-        fields={"src_ip": 1},
+        groups=("src_ip",),
     ),
     Rule(
         "no_ident", "no_ident", "failure", guard=_p("Did not receive identification string"),
         regex=rf"^Did not receive identification string from (\S+){_PORT}{_PRE}$",
-        fields={"src_ip": 1, "src_port": 2},
+        groups=("src_ip", "src_port"),
     ),
     Rule(
         # the identification string is the client's: the address is the last "from" (greedy .*)
         "bad_protocol", "bad_protocol", "failure", guard=_p("Bad protocol version identification"),
         regex=rf"^Bad protocol version identification .* from (\S+){_PORT}{_PRE}$",
-        fields={"src_ip": 1, "src_port": 2},
+        groups=("src_ip", "src_port"),
     ),
     Rule(
         # pre-authentication protocol errors (scanners, floods, garbage on the port)
@@ -234,134 +278,186 @@ SSHD_RULES: tuple[Rule, ...] = (
                  "Bad packet length", "Corrupted MAC on input", "bad client public DH value",
                  "Corrupted check bytes", "buffer_get_string: bad string", "kex_protocol_error",
                  "Protocol major versions differ", "no hostkey alg"),
-        regex=r"^[^:]+: Connection from (?:(?:invalid |authenticating |illegal )?user (.*?) )?(\S+) port (\d+): ",
-        fields={"user": 1, "src_ip": 2, "src_port": 3},
+        regex=rf"^[^:]+: Connection from (?:{_USER_KIND}user (.*?) )?(\S+) port (\d+): ",
+        groups=("user", "src_ip", "src_port"),
     ),
     Rule(
         "dispatch_fatal", "kex_error", "preauth", guard=_p("ssh_dispatch_run_fatal: "),
-        regex=r"^ssh_dispatch_run_fatal: Connection from (?:(?:invalid |authenticating |illegal )?user (.*?) )?(\S+) port (\d+): ",
-        fields={"user": 1, "src_ip": 2, "src_port": 3},
+        regex=rf"^ssh_dispatch_run_fatal: Connection from (?:{_USER_KIND}user (.*?) )?(\S+) port (\d+): ",
+        groups=("user", "src_ip", "src_port"),
     ),
     Rule(
         "negotiation_failed", "negotiation_failed", "failure",
         guard=_p("Unable to negotiate", "no matching "),
         regex=r"^Unable to negotiate with (\S+?)(?: port (\d+))?: ",
-        fields={"src_ip": 1, "src_port": 2},
+        groups=("src_ip", "src_port"),
     ),
     Rule(
         "preauth_timeout", "preauth_timeout", "failure", guard=_p("Timeout before authentication"),
         regex=r"^Timeout before authentication for (?:connection from )?([^\s,]+)(?: port (\d+))?(?: to ([^\s,]+), pid = \d+)?",
-        fields={"src_ip": 1, "src_port": 2, "dst_ip": 3},
+        groups=("src_ip", "src_port", "dst_ip"),
     ),
     Rule(
-        # connection dropped under sshd, no address in the message
+        # the connection dropped under sshd; no address in the message
         "socket_error", "disconnect", "preauth", preauth_action="preauth_close",
         guard=_p("Connection reset by peer", "Read from socket failed", "Write failed: ",
                  "Read error from remote host", "Connection timed out"),
     ),
     Rule(
-        # Connection closed|reset by [authenticating|invalid user X] IP port N [preauth]. The user
-        # is greedy and the address must be followed by " port N" (then only [preauth] and the
-        # end), so a user name holding "IP port N" stays in the user.
+        # Connection closed|reset by [authenticating|invalid] user X ADDR port N [preauth]: the
+        # user is greedy and the address must be followed by " port N" and the end, so a user
+        # name holding "ADDR port N" stays in the user
+        "connection_closed_user", "disconnect", "preauth", preauth_action="preauth_close",
+        guard=_and(_CLOSE_PREFIXES, ("contains", " user ")),
+        regex=rf"^Connection (?:closed|reset) by {_USER_KIND}user (.*) (\S+) port (\d+){_PRE}$",
+        fast=r"^Connection (?:closed|reset) by (?:authenticating |invalid )?user (\S+) (\S+) port (\d+)(?: \[preauth\])?$",
+        groups=("user", "src_ip", "src_port"), required=True,
+    ),
+    Rule(
         "connection_closed", "disconnect", "preauth", preauth_action="preauth_close",
-        guard=_p("Connection closed by ", "Connection reset by "),
-        regex=rf"^Connection (?:closed|reset) by (?:(?:(?:authenticating |invalid |illegal )?user (.*) )?(\S+) port (\d+)|(\S+)){_PRE}$",
-        fields={"user": 1, "src_ip": (2, 4), "src_port": 3},
+        guard=_p(*_CLOSE_PREFIXES),
+        regex=r"^Connection (?:closed|reset) by (\S+)(?: (?:port (\d+)(?: \[preauth\])?|\[preauth\]))?$",
+        groups=("src_ip", "src_port"), required=True,
+    ),
+    Rule(
+        "disconnected_user", "disconnect", "preauth", preauth_action="preauth_close",
+        guard=_and(("Disconnected from ",), ("contains", " user ")),
+        regex=rf"^Disconnected from {_USER_KIND}user (.*) (\S+) port (\d+){_PRE}$",
+        fast=r"^Disconnected from (?:authenticating |invalid )?user (\S+) (\S+) port (\d+)(?: \[preauth\])?$",
+        groups=("user", "src_ip", "src_port"), required=True,
     ),
     Rule(
         "disconnected", "disconnect", "preauth", preauth_action="preauth_close",
         guard=_p("Disconnected from "),
-        regex=rf"^Disconnected from (?:(?:(?:authenticating |invalid |illegal )?user (.*) )?(\S+) port (\d+)|(\S+)){_PRE}$",
-        fields={"user": 1, "src_ip": (2, 4), "src_port": 3},
+        regex=r"^Disconnected from (\S+)(?: (?:port (\d+)(?: \[preauth\])?|\[preauth\]))?$",
+        groups=("src_ip", "src_port"), required=True,
     ),
     Rule(
-        # Received disconnect from IP[ port N]:N: reason -- the reason is the client's text, the
-        # address is the first thing after "from" (lazy).
+        # Received disconnect from ADDR[ port N]:N: reason -- the reason is the client's text, the
+        # address is the first thing after "from" (lazy)
         "received_disconnect", "disconnect", "preauth", preauth_action="preauth_close",
         guard=_p("Received disconnect from "),
-        regex=r"^Received disconnect from (\S+?)(?: port (\d+))?: ?\d+: ",
-        fields={"src_ip": 1, "src_port": 2},
+        regex=r"^Received disconnect from (\S+?)(?: port (\d+):|: )\d+: ",
+        fast=r"^Received disconnect from ([^\s:]+) port (\d+):\d+: ",
+        groups=("src_ip", "src_port"), required=True,
     ),
     Rule(
         "connect", "connect", None, guard=_p("Connection from "),
         regex=r"^Connection from (\S+)(?: port (\d+))?(?: on (\S+) port (\d+))?",
-        fields={"src_ip": 1, "src_port": 2, "dst_ip": 3, "dst_port": 4},
+        fast=r"^Connection from (\S+) port (\d+) on (\S+) port (\d+)",
+        groups=("src_ip", "src_port", "dst_ip", "dst_port"),
     ),
     Rule(
-        "session_open", "session_open", None, scope="any", guard=_c("session opened for user "),
-        regex=r"session opened for user ([^\s(]+)",
-        fields={"user": 1},
+        "session_open", "session_open", None, guard=_p("pam_unix(sshd:session): session opened for user "),
+        regex=r"^pam_unix\(sshd:session\): session opened for user ([^\s(]+)",
+        groups=("user",),
     ),
     Rule(
-        "session_close", "session_close", None, scope="any", guard=_c("session closed for user "),
-        regex=r"session closed for user ([^\s(]+)",
-        fields={"user": 1},
+        "session_close", "session_close", None, guard=_p("pam_unix(sshd:session): session closed for user "),
+        regex=r"^pam_unix\(sshd:session\): session closed for user ([^\s(]+)",
+        groups=("user",),
     ),
     Rule(
         "break_in_reverse", "break_in_attempt", None,
         guard=_p("reverse mapping checking getaddrinfo for "),
         regex=r"^reverse mapping checking getaddrinfo for \S+ \[([^\]\s]+)\] failed",
-        fields={"src_ip": 1},
+        groups=("src_ip",),
     ),
     Rule(
         "break_in_address", "break_in_attempt", None,
-        guard=((("prefix", "Address "), ("contains", "POSSIBLE BREAK-IN ATTEMPT")),),
+        guard=_and(("Address ",), ("contains", "POSSIBLE BREAK-IN ATTEMPT")),
         regex=r"^Address (\S+) maps to ",
-        fields={"src_ip": 1},
+        groups=("src_ip",),
     ),
     Rule(
         # SSH audit lines of some vendor builds: "SSH: Server;Ltype: Version;Remote: 127.0.0.1-1780;..."
         "ssh_audit", SSHD_FALLBACK, None, guard=_p("SSH: Server;"),
-        regex=r";Remote: (\S+?)-(\d+);",
-        fields={"src_ip": 1, "src_port": 2},
+        regex=r"^SSH: Server;Ltype: \w+;Remote: (\S+?)-(\d+);",
+        groups=("src_ip", "src_port"),
     ),
 )
 
+# PAM lines of any program (sshd's own forms are above, with cheaper guards).
+ANY_RULES: tuple[Rule, ...] = (
+    Rule(
+        "pam_auth_failure", "pam_auth_failure", "failure", scope="any",
+        guard=_c("authentication failure; ", "authentication failures; "),
+        regex=r"^(?:.*?)authentication failures?;.* ruser=(\S*) rhost=(\S*)(?:\s+user=(\S*))?",
+        groups=("ruser", "src_ip", "user"),
+    ),
+    Rule(
+        "pam_session_open", "session_open", None, scope="any", guard=_c("session opened for user "),
+        regex=r"^(?:.*?)session opened for user ([^\s(]+)",
+        groups=("user",),
+    ),
+    Rule(
+        "pam_session_close", "session_close", None, scope="any", guard=_c("session closed for user "),
+        regex=r"^(?:.*?)session closed for user ([^\s(]+)",
+        groups=("user",),
+    ),
+)
+
+_CRON = ("CRON", "cron", "crond", "anacron")
 OTHER_RULES: tuple[Rule, ...] = (
-    Rule("cron_cmd", "cron", None, scope=("CRON", "cron", "crond", "anacron"), guard=_p("("),
-         regex=r"^\(([^)\s]+)\) ", fields={"user": 1}),
-    Rule("cron", "cron", None, scope=("CRON", "cron", "crond", "anacron")),
-    # "alice : 3 incorrect password attempts ; TTY=pts/0 ; ... ; COMMAND=/bin/sh"
+    Rule("cron_cmd", "cron", None, scope=_CRON, guard=_p("("), regex=r"^\(([^)\s]+)\) ", groups=("user",)),
+    Rule("cron", "cron", None, scope=_CRON),
+    # sudo: "alice : 3 incorrect password attempts ; TTY=pts/0 ; ... ; COMMAND=/bin/sh"
     Rule("sudo_failure", "sudo", "failure", scope=("sudo",),
          guard=_c("incorrect password attempt", "NOT in sudoers", "command not allowed",
                   "user NOT authorized", "a password is required"),
-         regex=r"^\s*(\S+) : ", fields={"user": 1}),
-    Rule("sudo", "sudo", None, scope=("sudo",), regex=r"^\s*(\S+) : ", fields={"user": 1}),
-    Rule("su_failure", "su", "failure", scope=("su",), guard=_p("FAILED SU", "FAILED su", "FAILED su "),
-         regex=r" by (\S+)$", fields={"user": 1}),
+         regex=r"^\s*(\S+) : ", groups=("user",)),
+    Rule("sudo", "sudo", None, scope=("sudo",), regex=r"^\s*(\S+) : ", groups=("user",)),
+    Rule("su_failure", "su", "failure", scope=("su",), guard=_p("FAILED SU", "FAILED su"),
+         regex=r" by (\S+)$", groups=("user",)),
     Rule("su_success", "su", "success", scope=("su",), guard=_p("Successful su", "Successful SU"),
-         regex=r" by (\S+)$", fields={"user": 1}),
+         regex=r" by (\S+)$", groups=("user",)),
     Rule("su", "su", None, scope=("su",)),
     Rule("logind_user", "logind", None, scope=("systemd-logind",), guard=_c(" of user "),
-         regex=r" of user (.+?)\.?$", fields={"user": 1}),
+         regex=r" of user (.+?)\.?$", groups=("user",)),
     Rule("logind", "logind", None, scope=("systemd-logind",)),
     Rule("kernel", "kernel", None, scope=("kernel",)),
 )
 
-_SESSION_RULES = tuple(r for r in SSHD_RULES if r.scope == "any")
-RULES: tuple[Rule, ...] = SSHD_RULES + OTHER_RULES
+RULES: tuple[Rule, ...] = SSHD_RULES + ANY_RULES + OTHER_RULES
+RULE_IDS: dict[str, int] = {r.name: i for i, r in enumerate(RULES, start=1)}
+SSHD_FALLBACK_ID = len(RULES) + 1
+GENERIC_FALLBACK_ID = len(RULES) + 2
 
 
 # --- validation at import: the data must be what the SQL generator expects -------------------
 
+def _groups(regex: str) -> int:
+    return re.compile(regex).groups
+
+
 def _check_rules() -> None:
-    names = set()
+    names: set[str] = set()
     for r in RULES:
         assert r.name not in names, f"duplicate rule {r.name}"
         names.add(r.name)
         assert r.outcome in _OUTCOMES, r.name
-        if r.regex is not None:
-            groups = re.compile(r.regex).groups
-            assert groups <= N_GROUPS, f"rule {r.name}: {groups} groups, at most {N_GROUPS}"
-        for col, g in r.fields.items():
-            assert col in ("user", "src_ip", "src_port", "dst_ip", "dst_port", "auth_method"), (r.name, col)
-            for gi in g if isinstance(g, tuple) else (g,):
-                assert r.regex is not None and 1 <= gi <= re.compile(r.regex).groups, (r.name, col, gi)
-        if r.action == "@method":
-            assert "auth_method" in r.fields, r.name
         for alt in r.guard:
             for kind, _ in alt:
-                assert kind in ("prefix", "contains", "suffix"), r.name
+                assert kind in _GUARD_KINDS, r.name
+        if r.regex is None:
+            assert not r.groups and r.fast is None and not r.required, r.name
+            continue
+        n = _groups(r.regex)
+        assert n <= N_GROUPS, f"rule {r.name}: {n} groups, at most {N_GROUPS}"
+        assert len(r.groups) == n, f"rule {r.name}: {n} groups but {len(r.groups)} names"
+        slots = [SLOT_OF[g] for g in r.groups]
+        assert len(set(slots)) == len(slots), f"rule {r.name}: two groups in one slot"
+        kinds = [g for g in r.groups if g in _AKIND]
+        assert len(kinds) <= 1, r.name
+        if "dst_port" in r.groups:
+            assert "dst_ip" in r.groups and "user" not in r.groups, r.name
+        if r.fast is not None:
+            assert _groups(r.fast) == n, f"rule {r.name}: fast and regex groups differ"
+        if r.action == "@method":
+            assert "auth_method" in r.groups, r.name
+        if r.required:
+            assert "src_ip" in r.groups, r.name
+        assert set(r.const) <= {"user"}, r.name
 
 
 _check_rules()
@@ -374,8 +470,27 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _padded(regex: str) -> str:
-    return regex + "()" * (N_GROUPS - re.compile(regex).groups)
+def _list_sql(values: Sequence[object]) -> str:
+    def lit(v: object) -> str:
+        if v is None:
+            return "NULL"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        return sql_str(str(v))
+
+    return "[" + ", ".join(lit(v) for v in values) + "]"
+
+
+def _per_rule(fn, fallback_value: object = None) -> list[object]:
+    """``fn(rule)`` for rule ids 1..N, then the value for the two fallback ids."""
+    return [fn(r) for r in RULES] + [fallback_value, fallback_value]
+
+
+def _lookup(values: Sequence[object], rule_id: str) -> str:
+    """A per-rule constant for each row: a constant list indexed by the rule id (0 gives NULL)."""
+    return f"{_list_sql(values)}[{rule_id}]"
 
 
 def _guard_sql(rule: Rule, m: str) -> str:
@@ -384,52 +499,115 @@ def _guard_sql(rule: Rule, m: str) -> str:
     fn = {"prefix": "starts_with", "contains": "contains", "suffix": "ends_with"}
     alts = []
     for alt in rule.guard:
-        conds = [f"{fn[kind]}({m}, {sql_str(text)})" for kind, text in alt]
+        conds = [
+            f"NOT contains({m}, {sql_str(text)})" if kind == "not_contains" else f"{fn[kind]}({m}, {sql_str(text)})"
+            for kind, text in alt
+        ]
         alts.append(conds[0] if len(conds) == 1 else "(" + " AND ".join(conds) + ")")
     return alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")"
 
 
-def _scope_sql(rule: Rule, program: str, is_sshd: str) -> str:
-    if rule.scope == "sshd":
-        return is_sshd
-    if rule.scope == "any":
-        return "TRUE"
-    return f"{program} IN ({', '.join(sql_str(p) for p in rule.scope)})"
+def _first_chars(rule: Rule) -> set[str] | None:
+    """The first characters a message this rule takes can start with; None if any."""
+    chars: set[str] = set()
+    for alt in rule.guard:
+        prefixes = [text for kind, text in alt if kind == "prefix"]
+        if not prefixes or not prefixes[0]:
+            return None
+        chars.add(prefixes[0][0])
+    return chars or None
 
 
-RULE_IDS: dict[str, int] = {r.name: i for i, r in enumerate(RULES, start=1)}
-SSHD_FALLBACK_ID = len(RULES) + 1
-GENERIC_FALLBACK_ID = len(RULES) + 2
+def _case(rules: Sequence[Rule], m: str, fallback_id: int) -> str:
+    whens = " ".join(f"WHEN {_guard_sql(r, m)} THEN {RULE_IDS[r.name]}" for r in rules)
+    return f"CASE {whens} ELSE {fallback_id} END" if whens else str(fallback_id)
 
 
-def rule_id_sql(m: str, program: str, is_sshd: str, event: str) -> str:
-    """INTEGER: the rule for each row (0 where ``event`` is false, i.e. rejects and skips)."""
-    whens = [f"WHEN NOT ({event}) THEN 0"]
-    for r in SSHD_RULES:
-        scope = is_sshd
-        whens.append(f"WHEN {scope} AND {_guard_sql(r, m)} THEN {RULE_IDS[r.name]}")
-    whens.append(f"WHEN {is_sshd} THEN {SSHD_FALLBACK_ID}")
-    for r in _SESSION_RULES + OTHER_RULES:
-        cond = [c for c in (_scope_sql(r, program, is_sshd), _guard_sql(r, m)) if c != "TRUE"]
-        whens.append(f"WHEN {' AND '.join(cond) or 'TRUE'} THEN {RULE_IDS[r.name]}")
-    return "CASE " + " ".join(whens) + f" ELSE {GENERIC_FALLBACK_ID} END"
+def _sshd_case(m: str, first: str) -> str:
+    """The sshd rules, dispatched on the first character: each bucket keeps the rules' order."""
+    rules = SSHD_RULES + ANY_RULES
+    chars = sorted({c for r in rules for c in (_first_chars(r) or ())})
+    buckets = []
+    for ch in chars:
+        bucket = [r for r in rules if (fc := _first_chars(r)) is None or ch in fc]
+        buckets.append(f"WHEN {first} = {sql_str(ch)} THEN ({_case(bucket, m, SSHD_FALLBACK_ID)})")
+    rest = [r for r in rules if _first_chars(r) is None]
+    return f"CASE {' '.join(buckets)} ELSE ({_case(rest, m, SSHD_FALLBACK_ID)}) END"
+
+
+def _other_case(m: str, program: str) -> str:
+    whens = [f"WHEN {_guard_sql(r, m)} THEN {RULE_IDS[r.name]}" for r in ANY_RULES]
+    i = 0
+    while i < len(OTHER_RULES):
+        scope = OTHER_RULES[i].scope
+        j = i
+        while j < len(OTHER_RULES) and OTHER_RULES[j].scope == scope:
+            j += 1
+        assert isinstance(scope, tuple)
+        progs = ", ".join(sql_str(p) for p in scope)
+        whens.append(f"WHEN {program} IN ({progs}) THEN ({_case(OTHER_RULES[i:j], m, GENERIC_FALLBACK_ID)})")
+        i = j
+    return f"CASE {' '.join(whens)} ELSE {GENERIC_FALLBACK_ID} END"
+
+
+def rule_id_sql(m: str, first: str, program: str, is_sshd: str, event: str) -> str:
+    """INTEGER: the rule for each row (0 where ``event`` is false, i.e. rejects and skips).
+
+    DuckDB evaluates a WHEN only on the rows that no earlier WHEN took and a THEN only on the
+    rows its WHEN took, so sshd rows test only the sshd rules of their first-character bucket.
+    """
+    return (
+        f"CASE WHEN NOT ({event}) THEN 0 WHEN {is_sshd} THEN ({_sshd_case(m, first)}) "
+        f"ELSE ({_other_case(m, program)}) END"
+    )
+
+
+def _names(rule: Rule) -> str:
+    used = [SLOT_OF[g] for g in rule.groups]
+    names = used + [s for s in SLOTS if s not in used]
+    return "[" + ", ".join(sql_str(n) for n in names) + "]"
+
+
+def _padded(regex: str) -> str:
+    return regex + "()" * (N_GROUPS - _groups(regex))
+
+
+def _extract(m: str, rule: Rule, regex: str) -> str:
+    return f"regexp_extract({m}, {sql_str(_padded(regex))}, {_names(rule)})"
+
+
+def _by_frequency(rules: Sequence[Rule]) -> list[Rule]:
+    # CASE rule WHEN ... tests its WHENs in order: the common families first
+    hot = ("failed", "failed_invalid", "pam_unix_auth", "invalid_user", "input_userauth_invalid",
+           "connection_closed", "received_disconnect", "accepted", "session_open", "session_close",
+           "connection_closed_user", "disconnected_user", "too_many_failures", "cron_cmd", "sudo")
+    return sorted(rules, key=lambda r: hot.index(r.name) if r.name in hot else len(hot))
 
 
 def captures_sql(rule_id: str, m: str) -> str:
-    """STRUCT(g1..g4): the chosen rule's regex groups; NULL for rules without a regex."""
-    names = "[" + ", ".join(sql_str(g) for g in GROUP_NAMES) + "]"
+    """STRUCT(u, i, p, a): the chosen rule's groups by slot, from its fast regex where it has
+    one; NULL for rules without a regex."""
     whens = [
-        f"WHEN {RULE_IDS[r.name]} THEN regexp_extract({m}, {sql_str(_padded(r.regex))}, {names})"
-        for r in RULES
+        f"WHEN {RULE_IDS[r.name]} THEN {_extract(m, r, r.fast or r.regex)}"
+        for r in _by_frequency(RULES)
         if r.regex is not None
     ]
     return f"CASE {rule_id} " + " ".join(whens) + " END"
 
 
-def _group_sql(caps: str, g: int | tuple[int, ...]) -> str:
-    gs = g if isinstance(g, tuple) else (g,)
-    parts = [f"nullif({caps}.{GROUP_NAMES[i - 1]}, '')" for i in gs]
-    return parts[0] if len(parts) == 1 else "coalesce(" + ", ".join(parts) + ")"
+def captures_fallback_sql(rule_id: str, m: str, caps: str) -> str:
+    """The full regex of rules whose fast regex left every group empty; NULL on the other rows
+    (replacing the struct on every row would copy it)."""
+    fast = [r for r in _by_frequency(RULES) if r.fast is not None]
+    empty = " AND ".join(f"{caps}.{slot} = ''" for slot in SLOTS)
+    ids = ", ".join(str(RULE_IDS[r.name]) for r in fast)
+    whens = " ".join(f"WHEN {RULE_IDS[r.name]} THEN {_extract(m, r, r.regex)}" for r in fast)
+    return f"CASE WHEN {rule_id} IN ({ids}) AND {empty} THEN (CASE {rule_id} {whens} END) END"
+
+
+def merged_slots_sql(caps: str, caps2: str) -> str:
+    """The slots as columns ``_u, _i, _p, _a``: the full regex's where it ran, else the fast one's."""
+    return ", ".join(f"coalesce({caps2}.{slot}, {caps}.{slot}) AS _{slot}" for slot in SLOTS)
 
 
 def _method_action_sql(method: str) -> str:
@@ -437,10 +615,6 @@ def _method_action_sql(method: str) -> str:
         f"WHEN starts_with({method}, {sql_str(word)}) THEN {sql_str(action)}" for word, action in METHOD_ACTIONS
     )
     return f"CASE {whens} ELSE {sql_str(METHOD_OTHER_ACTION)} END"
-
-
-def _fallback(rule: Rule) -> str:
-    return SSHD_FALLBACK if rule.scope == "sshd" else GENERIC_FALLBACK
 
 
 def preauth_sql(m: str) -> str:
@@ -451,55 +625,73 @@ def preauth_sql(m: str) -> str:
     )
 
 
-def action_sql(rule_id: str, caps: str, m: str) -> str:
-    whens = []
-    for r in RULES:
-        if r.action == "@method":
-            act = _method_action_sql(f"{caps}.{GROUP_NAMES[r.fields['auth_method'] - 1]}")
-        else:
-            act = sql_str(r.action)
-        if r.outcome == "preauth" and r.preauth_action and r.preauth_action != r.action:
-            act = f"CASE WHEN {preauth_sql(m)} THEN {sql_str(r.preauth_action)} ELSE {act} END"
-        if r.required is not None:
-            act = f"CASE WHEN {caps}.{GROUP_NAMES[r.required - 1]} = '' THEN {sql_str(_fallback(r))} ELSE {act} END"
-        whens.append(f"WHEN {RULE_IDS[r.name]} THEN {act}")
-    whens.append(f"WHEN {SSHD_FALLBACK_ID} THEN {sql_str(SSHD_FALLBACK)}")
-    whens.append(f"WHEN {GENERIC_FALLBACK_ID} THEN {sql_str(GENERIC_FALLBACK)}")
-    return f"CASE {rule_id} " + " ".join(whens) + " END"
+def _fallback_of(r: Rule) -> str:
+    return SSHD_FALLBACK if r.scope == "sshd" else GENERIC_FALLBACK
 
 
-def outcome_sql(rule_id: str, caps: str, m: str) -> str:
-    whens = []
-    for r in RULES:
-        if r.outcome is None:
-            continue
-        if r.outcome == "preauth":
-            out = f"CASE WHEN {preauth_sql(m)} THEN 'failure' END"
-        else:
-            out = sql_str(r.outcome)
-        if r.required is not None:
-            out = f"CASE WHEN {caps}.{GROUP_NAMES[r.required - 1]} <> '' THEN {out} END"
-        whens.append(f"WHEN {RULE_IDS[r.name]} THEN {out}")
-    return f"CASE {rule_id} " + " ".join(whens) + " END"
+def _akind(r: Rule) -> int:
+    return next((_AKIND[g] for g in r.groups if g in _AKIND), 0)
 
 
-def field_sql(column: str, rule_id: str, caps: str) -> str:
-    """VARCHAR expression for one of the captured columns (NULL where the rule has none)."""
-    whens = []
-    for r in RULES:
-        if column in r.fields:
-            whens.append(f"WHEN {RULE_IDS[r.name]} THEN {_group_sql(caps, r.fields[column])}")
-        elif column in r.const:
-            whens.append(f"WHEN {RULE_IDS[r.name]} THEN {sql_str(r.const[column])}")
-    if not whens:
-        return "NULL::VARCHAR"
-    return f"CASE {rule_id} " + " ".join(whens) + " END"
+def flags_sql(rule_id: str, m: str) -> dict[str, str]:
+    """Per-row values the output columns share.
+
+    _k: what slot "a" holds (see ``_AKIND``).
+    _rf: the rule requires an address and its regex did not match: fall back.
+    _pa: the rule judges its outcome by pre-authentication, and this message is pre-authentication
+        (outcome failure).
+    _pb: the same rule's message ends with ``[preauth]`` (action ``preauth_close`` rather than
+        ``disconnect``).
+    """
+    req = _per_rule(lambda r: r.required, False)
+    pre = _per_rule(lambda r: r.outcome == "preauth", False)
+    return {
+        "_k": f"coalesce({_lookup(_per_rule(_akind, 0), rule_id)}, 0)",
+        "_rf": f"coalesce({_lookup(req, rule_id)} AND _i = '', FALSE)",
+        "_pa": f"(CASE WHEN {_lookup(pre, rule_id)} THEN {preauth_sql(m)} ELSE FALSE END)",
+        "_pb": f"(CASE WHEN {_lookup(pre, rule_id)} THEN ends_with({m}, '[preauth]') ELSE FALSE END)",
+    }
+
+
+def action_sql(rule_id: str) -> str:
+    act = [None if r.action == "@method" else r.action for r in RULES] + [SSHD_FALLBACK, GENERIC_FALLBACK]
+    pact = _per_rule(lambda r: (r.preauth_action or r.action) if r.outcome == "preauth" else None)
+    fb = _per_rule(_fallback_of)
+    return (
+        f"CASE WHEN _rf THEN {_lookup(fb, rule_id)} "
+        f"WHEN _pb THEN {_lookup(pact, rule_id)} "
+        f"WHEN _k = 1 AND {_lookup(_per_rule(lambda r: r.action == '@method', False), rule_id)} "
+        f"THEN {_method_action_sql('_a')} "
+        f"ELSE {_lookup(act, rule_id)} END"
+    )
+
+
+def outcome_sql(rule_id: str) -> str:
+    out = _per_rule(lambda r: r.outcome if r.outcome in ("failure", "success") else None)
+    return f"CASE WHEN _rf THEN NULL WHEN _pa THEN 'failure' ELSE {_lookup(out, rule_id)} END"
+
+
+def fields_sql(rule_id: str) -> dict[str, str]:
+    """The captured columns. A slot a rule does not use is '' (a padding group), hence NULL."""
+    user = "CASE _k WHEN 2 THEN NULL WHEN 3 THEN coalesce(nullif(_u, ''), nullif(_a, '')) ELSE nullif(_u, '') END"
+    dst = "nullif(_a, '')"
+    consts = _per_rule(lambda r: r.const.get("user"))
+    if any(c is not None for c in consts):
+        user = f"coalesce({user}, {_lookup(consts, rule_id)})"
+    return {
+        "user": user,
+        "src_ip": unmap_ipv4_sql("nullif(_i, '')"),
+        "src_port": "try_cast(_p AS INTEGER)",
+        "auth_method": "CASE WHEN _k = 1 THEN nullif(_a, '') END",
+        "dst_ip": f"CASE WHEN _k = 2 THEN {unmap_ipv4_sql(dst)} END",
+        "dst_port": "CASE WHEN _k = 2 THEN try_cast(_u AS INTEGER) END",
+    }
 
 
 def unmap_ipv4_sql(expr: str) -> str:
     """``::ffff:1.2.3.4`` -> ``1.2.3.4``; anything else as logged."""
     return (
-        f"CASE WHEN starts_with(lower({expr}), '::ffff:') AND contains({expr}, '.') "
+        f"CASE WHEN starts_with({expr}, '::ffff:') AND contains({expr}, '.') "
         f"THEN substr({expr}, 8) ELSE {expr} END"
     )
 
@@ -509,19 +701,19 @@ _REPEATED_RE = r"^message repeated \d+ times: \[ ?(.*?) ?\]$"
 
 
 def normalised_message_sql(message: str) -> str:
-    """The message as the rules see it: repeats unwrapped, error:/fatal: dropped, trailing blanks off."""
-    m0 = (
+    """Repeats unwrapped: ``message repeated 5 times: [ Failed password ...]``."""
+    return (
         f"CASE WHEN starts_with({message}, 'message repeated ') "
         f"THEN coalesce(nullif(regexp_extract({message}, {sql_str(_REPEATED_RE)}, 1), ''), {message}) "
         f"ELSE {message} END"
     )
-    return m0
 
 
 def strip_level_sql(m0: str) -> str:
+    """``error: ``/``fatal: `` dropped, trailing blanks trimmed."""
     return (
-        f"rtrim(CASE WHEN starts_with({m0}, 'error: ') OR starts_with({m0}, 'fatal: ') "
-        f"THEN substr({m0}, 8) ELSE {m0} END)"
+        f"CASE WHEN starts_with({m0}, 'error: ') OR starts_with({m0}, 'fatal: ') THEN rtrim(substr({m0}, 8)) "
+        f"WHEN ends_with({m0}, ' ') THEN rtrim({m0}) ELSE {m0} END"
     )
 
 
@@ -536,50 +728,72 @@ def wrap(base_sql: str) -> str:
     """The full format SELECT from a base SELECT with ``BASE_COLUMNS``.
 
     Adds the vocabulary columns and fills ``src_ip``/``src_port`` of sshd lines that name no
-    address from the earlier event of the same host, program and pid.
+    address (and port) from the latest earlier event of the same host, program and pid that
+    names one (the same sshd connection). The window runs over a narrow projection (sorting the
+    wide rows costs several times more) of the connections that have such lines only, and is
+    joined back on ``line_no``.
     """
     ev = "_reject IS NULL AND _skip IS NULL"
     cols = ", ".join(BASE_COLUMNS)
-    caps = "_c"
-    fields = {
-        c: field_sql(c, "_rule", caps) for c in ("user", "src_ip", "src_port", "dst_ip", "dst_port", "auth_method")
-    }
-    src_ip = unmap_ipv4_sql(fields["src_ip"])
-    dst_ip = unmap_ipv4_sql(fields["dst_ip"])
-    known = "{'ip': _src_ip, 'port': _src_port}"
+    out_cols = ", ".join(f"_e.{c}" for c in BASE_COLUMNS)
+    flags = flags_sql("_rule", "_m")
+    f = fields_sql("_rule")
     return f"""
-SELECT {cols}, action, outcome, "user", auth_method, dst_ip, dst_port,
-    CASE WHEN _src_ip IS NULL AND _sshd AND pid IS NOT NULL THEN _prev.ip ELSE _src_ip END AS src_ip,
-    CASE WHEN _src_ip IS NULL AND _sshd AND pid IS NOT NULL THEN _prev.port ELSE _src_port END AS src_port
-FROM (
-    SELECT *,
-        last_value(CASE WHEN _sshd AND _src_ip IS NOT NULL THEN {known} END IGNORE NULLS)
-            OVER (PARTITION BY host, program, pid ORDER BY line_no
-                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS _prev
+WITH _e AS MATERIALIZED (
+    SELECT {cols}, _sshd,
+        {action_sql("_rule")} AS action,
+        {outcome_sql("_rule")} AS outcome,
+        {f["user"]} AS "user",
+        {f["auth_method"]} AS auth_method,
+        {f["src_ip"]} AS _src_ip,
+        {f["src_port"]} AS _src_port,
+        {f["dst_ip"]} AS dst_ip,
+        {f["dst_port"]} AS dst_port
     FROM (
-        SELECT {cols}, _sshd,
-            {action_sql("_rule", caps, "_m")} AS action,
-            {outcome_sql("_rule", caps, "_m")} AS outcome,
-            {fields["user"]} AS "user",
-            {fields["auth_method"]} AS auth_method,
-            {src_ip} AS _src_ip,
-            try_cast({fields["src_port"]} AS INTEGER) AS _src_port,
-            {dst_ip} AS dst_ip,
-            try_cast({fields["dst_port"]} AS INTEGER) AS dst_port
+        SELECT *, {flags["_k"]} AS _k, {flags["_rf"]} AS _rf, {flags["_pa"]} AS _pa, {flags["_pb"]} AS _pb
         FROM (
-            SELECT *, {captures_sql("_rule", "_m")} AS {caps}
+          SELECT {cols}, _sshd, _m, _rule, {merged_slots_sql("_c", "_c2")}
+          FROM (
+            SELECT *, {captures_fallback_sql("_rule", "_m", "_c")} AS _c2
             FROM (
-                SELECT *, {rule_id_sql("_m", "program", "_sshd", ev)} AS _rule
+            SELECT *, {captures_sql("_rule", "_m")} AS _c
+            FROM (
+                SELECT *, {rule_id_sql("_m", "_m1", "program", "_sshd", ev)} AS _rule
                 FROM (
-                    SELECT *, {strip_level_sql("_m0")} AS _m
+                    SELECT *, left(_m, 1) AS _m1
                     FROM (
-                        SELECT {cols}, {is_sshd_sql("program")} AS _sshd,
-                            {normalised_message_sql("message")} AS _m0
-                        FROM ({base_sql}) _base
-                    ) _n0
-                ) _n1
+                        SELECT *, {strip_level_sql("_m0")} AS _m
+                        FROM (
+                            SELECT {cols}, {is_sshd_sql("program")} AS _sshd,
+                                {normalised_message_sql("message")} AS _m0
+                            FROM ({base_sql}) _base
+                        ) _n0
+                    ) _n1
+                ) _n2
             ) _r
+            ) _x1
+          ) _x2
         ) _x
-    ) _f
-) _w
+    ) _y
+),
+_need AS (
+    SELECT DISTINCT host, program, pid FROM _e WHERE _sshd AND pid IS NOT NULL AND _src_ip IS NULL
+),
+_fill AS (
+    SELECT line_no, _prev
+    FROM (
+        SELECT _e.line_no, _e._src_ip,
+            last_value(CASE WHEN _e._src_ip IS NOT NULL THEN {{'ip': _e._src_ip, 'port': _e._src_port}} END IGNORE NULLS)
+                OVER (PARTITION BY _e.host, _e.program, _e.pid ORDER BY _e.line_no
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _prev
+        FROM _e SEMI JOIN _need _k
+            ON _e.host IS NOT DISTINCT FROM _k.host AND _e.program = _k.program AND _e.pid = _k.pid
+        WHERE _e._sshd
+    ) _w
+    WHERE _src_ip IS NULL AND _prev IS NOT NULL
+)
+SELECT {out_cols}, _e.action, _e.outcome, _e."user", _e.auth_method, _e.dst_ip, _e.dst_port,
+    CASE WHEN _e._src_ip IS NULL THEN _fill._prev.ip ELSE _e._src_ip END AS src_ip,
+    CASE WHEN _e._src_ip IS NULL THEN _fill._prev.port ELSE _e._src_port END AS src_port
+FROM _e LEFT JOIN _fill ON _e.line_no = _fill.line_no
 """

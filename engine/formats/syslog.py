@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.formats import sshd
@@ -33,11 +33,11 @@ from engine.formats.sshd import sql_str
 _BSD_TS = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}"
 _ISO_TS = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?"
 
-# Common case, one-pass (every step decided by the next character), four groups. The host has
-# no ':' and no brackets, the program no ':', brackets, parentheses or blanks, so the first ':'
-# after the timestamp ends the header.
+# Common case, one-pass (every step decided by the next character), four groups. Neither the
+# timestamp, the host (no ':') nor the program tag hold ": ", so the first ": " in the line ends
+# the header and the message is cut out with strpos/substr.
 FAST_RE = (
-    rf"^({_BSD_TS}|{_ISO_TS}) +([^\s\[\]:]+) ([^\s\[\]:()]+)(?:\([^():]*\))?(?:\[(\d+)\])?:"
+    rf"^({_BSD_TS}|{_ISO_TS}) +([^\s\[\]:]+) ([^\s\[\]:()]+)(?:\([^():]*\))?(?:\[(\d+)\])?: "
 )
 FAST_NAMES = ("ts", "host", "prog", "pid")
 
@@ -69,13 +69,23 @@ def _names(names: Sequence[str]) -> str:
     return "[" + ", ".join(sql_str(n) for n in names) + "]"
 
 
+_UTC_NAMES = ("UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Zulu", "Universal")
+
+
 def build_sql(ctx: FileContext) -> tuple[str, dict[str, Any]]:
+    # Year-less BSD timestamps: the file's year, or the year before for a month after the file's
+    # month (December lines in a file written in January). The year is appended as text so that
+    # strptime checks the date (Feb 29).
     month = f"((strpos('{_MONTHS}', left(_tsr, 3)) + 2) // 3)"
-    year = f"(CASE WHEN {month} > $mtime_month THEN $mtime_year - 1 ELSE $mtime_year END)"
-    bsd_ts = (
-        f"timezone($tz, try_strptime(_tsr || ' ' || {year}::VARCHAR, "
-        "['%b %d %H:%M:%S %Y', '%b %d %H:%M:%S.%f %Y']))"
+    naive = (
+        f"try_strptime(_tsr || CASE WHEN {month} > $mtime_month THEN $year_before ELSE $year END, "
+        "['%b %d %H:%M:%S %Y', '%b %d %H:%M:%S.%f %Y'])"
     )
+    if ctx.tz in _UTC_NAMES:
+        # the same instant as timezone('UTC', ...), without the ICU call
+        bsd_ts = f"to_timestamp(epoch({naive}))"
+    else:
+        bsd_ts = f"timezone($tz, {naive})"
     iso_offset = "(ends_with(_tsr, 'Z') OR substr(_tsr, -6, 1) IN ('+', '-'))"
     ts = (
         "CASE WHEN _tsr IS NULL THEN NULL "
@@ -102,15 +112,13 @@ FROM (
                        WHEN 3 THEN coalesce(nullif(_s3.prog, ''), nullif(_s3.bprog, '')) END AS program,
             try_cast(CASE _kind WHEN 1 THEN _f.pid WHEN 2 THEN _s5.procid WHEN 3 THEN _s3.pid END AS BIGINT) AS pid,
             CASE _kind
-                WHEN 1 THEN CASE WHEN substr(line, _mpos, 1) = ' ' THEN substr(line, _mpos + 1)
-                                 ELSE substr(line, _mpos) END
+                WHEN 1 THEN substr(line, strpos(line, ': ') + 2)
                 WHEN 2 THEN CASE WHEN starts_with(_s5.msg, chr(65279)) THEN substr(_s5.msg, 2)
                                  ELSE coalesce(_s5.msg, '') END
                 WHEN 3 THEN _s3.msg END AS _msg
         FROM (
             SELECT *,
-                CASE WHEN _f.ts <> '' THEN 1 WHEN _s5.host <> '' THEN 2 WHEN _s3.ts <> '' THEN 3 ELSE 0 END AS _kind,
-                CASE WHEN _f.ts <> '' THEN length(_f.ts) + strpos(substr(line, length(_f.ts) + 1), ':') + 1 END AS _mpos
+                CASE WHEN _f.ts <> '' THEN 1 WHEN _s5.host <> '' THEN 2 WHEN _s3.ts <> '' THEN 3 ELSE 0 END AS _kind
             FROM (
                 SELECT *,
                     CASE WHEN _f.ts = '' AND NOT _comment AND coalesce(_s5.host, '') = ''
@@ -130,7 +138,12 @@ FROM (
     ) _l5
 ) _l6
 """
-    params = {"tz": ctx.tz, "mtime_year": int(ctx.mtime_year), "mtime_month": int(ctx.mtime_month)}
+    params = {
+        "tz": ctx.tz,
+        "mtime_month": int(ctx.mtime_month),
+        "year": f" {int(ctx.mtime_year)}",
+        "year_before": f" {int(ctx.mtime_year) - 1}",
+    }
     return sshd.wrap(base), params
 
 
@@ -157,7 +170,7 @@ def detect(lines: Sequence[str]) -> float:
 # --- samples: literal lines and what they must give ---------------------------------------------
 
 def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def _s(line: str, mtime_year: int = 2026, mtime_month: int = 12, **expect: Any) -> Sample:
