@@ -89,15 +89,20 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 
 # A window id: a new window starts at the first event and after each gap longer than $gap.
+# The windows run over a narrow projection (id, partition, time) joined back by id: sorting the
+# whole rows through two window passes cost more than the join.
 def _windowed(select_sql: str, part: str, gap: str) -> str:
+    cols = ", ".join(dict.fromkeys(["eid", *(p.strip() for p in part.split(",")), "ts"]))
+    order = f"PARTITION BY {part} ORDER BY ts, eid"
     return f"""
-    SELECT *, sum(brk) OVER (PARTITION BY {part} ORDER BY ts, eid ROWS UNBOUNDED PRECEDING) AS win
-    FROM (
-        SELECT *, CASE WHEN lag(ts) OVER (PARTITION BY {part} ORDER BY ts, eid) IS NULL
-                        OR epoch(ts) - epoch(lag(ts) OVER (PARTITION BY {part} ORDER BY ts, eid)) > {gap}
-                  THEN 1 ELSE 0 END AS brk
-        FROM ({select_sql})
-    )"""
+    SELECT _t.*, _w.win FROM ({select_sql}) _t JOIN (
+        SELECT eid, sum(brk) OVER ({order} ROWS UNBOUNDED PRECEDING) AS win
+        FROM (
+            SELECT {cols}, CASE WHEN lag(ts) OVER ({order}) IS NULL
+                               OR epoch(ts) - epoch(lag(ts) OVER ({order})) > {gap} THEN 1 ELSE 0 END AS brk
+            FROM ({select_sql})
+        )
+    ) _w USING (eid)"""
 
 
 _AUTH_FAIL = "(action LIKE 'auth\\_%' ESCAPE '\\' AND action <> 'auth_publickey' AND outcome = 'failure')"
@@ -182,12 +187,14 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
            (hour(w.ts) IN (SELECT h FROM _off_hours)) AS off_hours,
            (s.eid IS NOT NULL AND s.pair_first = s.ts AND s.user_first < s.ts) AS new_source_login,
            (s.eid IS NOT NULL AND s.user_logins >= 3 AND s.auth_method IS DISTINCT FROM s.usual_method) AS unusual_method,
-           CASE WHEN {_ATTEMPT} THEN coalesce((
-               SELECT max(ab.sources) FROM _account_burst ab
-               WHERE ab."user" = w."user" AND ab.bucket = floor((epoch(w.ts) + ab.shift) / {width})
-           ), 0) ELSE 0 END AS user_sources
+           CASE WHEN {_ATTEMPT} THEN greatest(coalesce(b0.sources, 0), coalesce(b1.sources, 0)) ELSE 0 END
+               AS user_sources
     FROM ({_windowed('SELECT * FROM _ssh WHERE src_ip IS NOT NULL', 'src_ip', '$ssh_gap')}) w
     LEFT JOIN _succ s ON s.eid = w.eid
+    LEFT JOIN _account_burst b0
+           ON b0.shift = 0 AND b0."user" = w."user" AND b0.bucket = floor(epoch(w.ts) / {width})
+    LEFT JOIN _account_burst b1
+           ON b1.shift = {width // 2} AND b1."user" = w."user" AND b1.bucket = floor((epoch(w.ts) + {width // 2}) / {width})
     """)
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_ssh_source AS
