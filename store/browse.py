@@ -1,0 +1,580 @@
+"""Queries behind the interactive views: the events browser, the overview, the incident list, the
+SQL console and table export.
+
+The events browser pages with a keyset on ``(ts, source_file, line_no)``: a page after (or
+before) a row is a bounded ``ORDER BY ... LIMIT`` that DuckDB answers from the row groups near
+that time (its top-N filter pushdown and zone maps), so the 1,000th page costs what the first
+does and nothing ever loads the table. Rows whose time the log masked (``ts IS NULL``) come last,
+ordered by file and line. Values are bound as parameters; field names are checked against the
+schema before they reach SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from store import queries
+from store.case import Case
+from store.schema import EVENT_COLUMN_NAMES, EVENT_COLUMN_TYPES
+
+# Columns the browser shows, in order; the rest are in the event's detail view.
+BROWSE_COLUMNS: tuple[str, ...] = (
+    "ts", "host", "program", "action", "outcome", "src_ip", "user", "method", "path", "status", "message",
+    "source_file", "line_no",
+)
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info 0 .. critical 4
+FILTER_OPS: tuple[str, ...] = ("!=", ">=", "<=", "=", "~", ">", "<")
+# Time windows a backward page looks in before giving up on pruning: 1 min, 8 min, ... ~4 years.
+BACKWARD_PROBES = 9
+_FIELD_TOKEN = re.compile(r"^([A-Za-z_]+)(!=|>=|<=|=|~|>|<)(.*)$", re.S)
+
+
+class BrowseError(ValueError):
+    """A filter or statement the user typed that cannot run (one line, shown as a notification)."""
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    """``column op value``; op is one of ``= != ~ > < >= <=`` (``~`` = contains, any case).
+    An empty value with ``=`` / ``!=`` means IS NULL / IS NOT NULL."""
+
+    column: str
+    op: str
+    value: str
+
+    def __str__(self) -> str:
+        v = self.value
+        return f"{self.column}{self.op}{shlex.quote(v) if (not v or any(c.isspace() for c in v)) and v else v}"
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What the events browser shows: free text (matched in the raw line, any case), field
+    conditions, and optionally only one incident's events (of the latest run)."""
+
+    text: str = ""
+    fields: tuple[FieldFilter, ...] = ()
+    incident_id: str | None = None
+    run_id: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.text and not self.fields and self.incident_id is None
+
+    def describe(self) -> str:
+        parts = []
+        if self.incident_id:
+            parts.append(f"incident {self.incident_id}")
+        parts.extend(str(f) for f in self.fields)
+        if self.text:
+            parts.append(repr(self.text))
+        return " and ".join(parts) if parts else "all events"
+
+    def as_text(self) -> str:
+        """The filter as the user would type it (round-trips through ``parse_filter``)."""
+        parts = [str(f) for f in self.fields]
+        if self.text:
+            parts.append(shlex.quote(self.text) if any(c.isspace() for c in self.text) else self.text)
+        return " ".join(parts)
+
+    def with_field(self, column: str, op: str, value: str) -> EventFilter:
+        kept = tuple(f for f in self.fields if f.column != column)
+        return EventFilter(self.text, kept + (_check_field(column, op, value),), self.incident_id, self.run_id)
+
+
+def _check_field(column: str, op: str, value: str) -> FieldFilter:
+    if column not in EVENT_COLUMN_NAMES:
+        raise BrowseError(f"no event field {column!r}")
+    if op not in FILTER_OPS:
+        raise BrowseError(f"unknown operator {op!r}")
+    return FieldFilter(column, op, value)
+
+
+def parse_filter(text: str, *, incident_id: str | None = None, run_id: str | None = None) -> EventFilter:
+    """``user=root src_ip~45.155 status>=500 failed password`` -> field conditions plus free text.
+
+    A token ``name<op>value`` whose name is an event column is a field condition; anything else
+    (an IP, a word, ``a=b`` for a non-column) is free text. Quotes group words.
+    """
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        tokens = text.split()
+    fields: list[FieldFilter] = []
+    words: list[str] = []
+    for tok in tokens:
+        m = _FIELD_TOKEN.match(tok)
+        if m and m.group(1) in EVENT_COLUMN_NAMES:
+            fields.append(FieldFilter(m.group(1), m.group(2), m.group(3)))
+        else:
+            words.append(tok)
+    return EventFilter(" ".join(words), tuple(fields), incident_id, run_id)
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def filter_sql(case: Case, flt: EventFilter) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition (and its parameters) selecting ``flt``'s events."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    if flt.incident_id is not None:
+        where, p = queries._incident_event_filter(case, flt.incident_id, flt.run_id)  # noqa: SLF001 (same layer)
+        parts.append(where)
+        params.update(p)
+    for n, f in enumerate(flt.fields):
+        col = f'"{f.column}"'
+        typ = EVENT_COLUMN_TYPES[f.column]
+        key = f"f{n}"
+        if f.op in ("=", "!=") and f.value == "":
+            parts.append(f"{col} IS {'NOT ' if f.op == '!=' else ''}NULL")
+            continue
+        if f.op == "~":
+            parts.append(f"CAST({col} AS VARCHAR) ILIKE ${key} ESCAPE '\\'")
+            params[key] = _like(f.value)
+            continue
+        params[key] = f.value
+        cmp = "<>" if f.op == "!=" else f.op
+        parts.append(f"{col} {cmp} TRY_CAST(${key} AS {typ})" if typ != "VARCHAR" else f"{col} {cmp} ${key}")
+        if typ != "VARCHAR":
+            # A value that is not of the column's type would silently match nothing: say so.
+            ok = case.con.execute(f"SELECT TRY_CAST($v AS {typ}) IS NOT NULL", {"v": f.value}).fetchone()[0]
+            if not ok:
+                raise BrowseError(f"{f.column} holds {typ.lower()} values; {f.value!r} is not one")
+    if flt.text:
+        parts.append("coalesce(raw, message, '') ILIKE $text ESCAPE '\\'")
+        params["text"] = _like(flt.text)
+    return (" AND ".join(f"({p})" for p in parts) if parts else "TRUE"), params
+
+
+# --- paging -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """Where a row sits in browse order: (ts, source_file, line_no); ts None sorts last."""
+
+    ts: datetime | None
+    source_file: str | None
+    line_no: int | None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """A page of events in browse order. ``rows`` are dicts of ``columns``; ``at_start`` /
+    ``at_end`` say whether nothing comes before / after it."""
+
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    at_start: bool
+    at_end: bool
+
+    @property
+    def first_key(self) -> PageKey | None:
+        return _key(self.rows[0]) if self.rows else None
+
+    @property
+    def last_key(self) -> PageKey | None:
+        return _key(self.rows[-1]) if self.rows else None
+
+
+def _key(row: dict[str, Any]) -> PageKey:
+    return PageKey(row.get("ts"), row.get("source_file"), row.get("line_no"))
+
+
+def _select_list(columns: tuple[str, ...]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def events_page(case: Case, flt: EventFilter, *, after: PageKey | None = None, before: PageKey | None = None,
+                last: bool = False, limit: int = 200, columns: tuple[str, ...] = BROWSE_COLUMNS) -> EventPage:
+    """One page of events matching ``flt``: the first page, the page after ``after``, the page
+    before ``before``, or the last page (``last=True``)."""
+    for c in columns:
+        if c not in EVENT_COLUMN_NAMES:
+            raise BrowseError(f"no event field {c!r}")
+    cols = tuple(dict.fromkeys((*columns, "ts", "source_file", "line_no")))
+    where, params = filter_sql(case, flt)
+    select = _select_list(cols)
+    limit = max(1, int(limit))
+    con = case.con
+
+    def run(cond: str, p: dict, order: str, n: int) -> list[dict]:
+        cur = con.execute(f"SELECT {select} FROM events WHERE ({where}) AND {cond} ORDER BY {order} LIMIT {n}",
+                          {**params, **p})
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    asc_t, asc_n = "ts, source_file, line_no", "source_file, line_no"
+    desc_t, desc_n = "ts DESC, source_file DESC, line_no DESC", "source_file DESC, line_no DESC"
+    backward = before is not None or last
+    if not backward:
+        rows: list[dict] = []
+        if after is None or after.ts is not None:
+            if after is None:
+                rows = run("ts IS NOT NULL", {}, asc_t, limit + 1)
+            else:
+                rows = run("ts >= $kt AND (ts, source_file, line_no) > ($kt, $kf, $kl)",
+                           {"kt": after.ts, "kf": after.source_file, "kl": after.line_no}, asc_t, limit + 1)
+        if len(rows) <= limit:
+            if after is not None and after.ts is None:
+                rows += run("ts IS NULL AND (source_file, line_no) > ($kf, $kl)",
+                            {"kf": after.source_file, "kl": after.line_no}, asc_n, limit + 1 - len(rows))
+            else:
+                rows += run("ts IS NULL", {}, asc_n, limit + 1 - len(rows))
+        at_end = len(rows) <= limit
+        rows = rows[:limit]
+        return EventPage(columns, rows, at_start=after is None, at_end=at_end)
+    # Backward: walk browse order in reverse, then flip the page. DuckDB prunes row groups for an
+    # ascending top-N after a lower bound, not for a descending one, so the walk looks in time
+    # windows before the key that grow eightfold until the page is full (each probe reads only the
+    # row groups of its window); the last probe is unbounded.
+    def backward(cond: str, p: dict, upper: datetime, n: int) -> list[dict]:
+        found: list[dict] = []
+        width = timedelta(seconds=60)
+        lower = upper
+        for _ in range(BACKWARD_PROBES):
+            lower = upper - width
+            found = run(f"ts >= $lo AND {cond}", {**p, "lo": lower}, desc_t, n)
+            if len(found) >= n:
+                return found
+            width *= 8
+        return run(cond, p, desc_t, n)
+
+    rows = []
+    key = before
+    if last or (key is not None and key.ts is None):
+        if last:
+            rows = run("ts IS NULL", {}, desc_n, limit + 1)
+        else:
+            rows = run("ts IS NULL AND (source_file, line_no) < ($kf, $kl)",
+                       {"kf": key.source_file, "kl": key.line_no}, desc_n, limit + 1)
+        if len(rows) <= limit:
+            top = con.execute(f"SELECT max(ts) FROM events WHERE ({where})", params).fetchone()[0]
+            if top is not None:
+                rows += backward("ts <= $kt", {"kt": top}, top, limit + 1 - len(rows))
+    else:
+        rows = backward("ts <= $kt AND (ts, source_file, line_no) < ($kt, $kf, $kl)",
+                        {"kt": key.ts, "kf": key.source_file, "kl": key.line_no}, key.ts, limit + 1)
+    at_start = len(rows) <= limit
+    rows = rows[:limit]
+    rows.reverse()
+    return EventPage(columns, rows, at_start=at_start, at_end=last)
+
+
+def count_events(case: Case, flt: EventFilter) -> int:
+    where, params = filter_sql(case, flt)
+    if where == "TRUE":
+        return case.con.execute("SELECT count(*) FROM events").fetchone()[0]
+    return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0]
+
+
+def event_detail(case: Case, key: PageKey) -> dict[str, Any] | None:
+    """Every field of one event."""
+    cols = _select_list(EVENT_COLUMN_NAMES)
+    if key.ts is None:
+        cur = case.con.execute(f"SELECT {cols} FROM events WHERE ts IS NULL AND source_file = $f AND line_no = $l "
+                               "LIMIT 1", {"f": key.source_file, "l": key.line_no})
+    else:
+        cur = case.con.execute(f"SELECT {cols} FROM events WHERE ts = $t AND source_file = $f AND line_no = $l "
+                               "LIMIT 1", {"t": key.ts, "f": key.source_file, "l": key.line_no})
+    row = cur.fetchone()
+    return dict(zip(EVENT_COLUMN_NAMES, row)) if row else None
+
+
+# --- incidents --------------------------------------------------------------------------------
+
+
+def incident_rows(case: Case, run_id: str | None = None) -> list[dict[str, Any]]:
+    """The incidents of a run (the latest by default) with their triage verdict and note."""
+    run_id = run_id or queries.latest_run_id(case)
+    if run_id is None:
+        return []
+    cur = case.con.execute(
+        "SELECT i.id, i.key, i.category, i.severity, i.risk, i.first_seen, i.last_seen, i.src_ips, i.users, "
+        "i.hosts, i.sessions, i.events, i.techniques, i.rules, i.top_features, i.summary, i.summary_source, "
+        "t.status AS triage_status, t.note AS triage_note FROM incidents i "
+        "LEFT JOIN triage t ON t.incident_key = i.key WHERE i.run_id = $run ORDER BY i.id",
+        {"run": run_id},
+    )
+    names = [d[0] for d in cur.description]
+    out = []
+    for r in cur.fetchall():
+        d = dict(zip(names, r))
+        for k in ("src_ips", "users", "hosts", "techniques", "rules"):
+            d[k] = list(d[k] or [])
+        d["top_features"] = json.loads(d["top_features"] or "[]")
+        out.append(d)
+    return out
+
+
+def incident_id_for_key(case: Case, key: str, run_id: str | None = None) -> str | None:
+    """The id (INC-0007) the incident with this stable key has in a run (the latest by default)."""
+    run_id = run_id or queries.latest_run_id(case)
+    row = case.con.execute("SELECT id FROM incidents WHERE run_id = $r AND key = $k ORDER BY id LIMIT 1",
+                           {"r": run_id, "k": key}).fetchone()
+    return row[0] if row else None
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseTotals:
+    events: int
+    files: int
+    rejected: int
+    skipped: int
+    first_ts: datetime | None
+    last_ts: datetime | None
+    run_id: str | None
+    run_finished: datetime | None
+    run_seconds: float | None
+    incidents: int
+    suppressions: int
+    triaged: int
+
+
+def case_totals(case: Case) -> CaseTotals:
+    con = case.con
+    events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    files, rejected, skipped = con.execute(
+        "SELECT count(*), coalesce(sum(rejected), 0), coalesce(sum(skipped), 0) FROM sources").fetchone()
+    first, last = con.execute("SELECT min(ts), max(ts) FROM events").fetchone()
+    run = con.execute("SELECT run_id, finished_at, seconds FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1"
+                      ).fetchone()
+    run_id, finished, secs = run if run else (None, None, None)
+    incidents = con.execute("SELECT count(*) FROM incidents WHERE run_id = $r", {"r": run_id}).fetchone()[0]
+    supp = con.execute("SELECT count(*) FROM suppressions").fetchone()[0]
+    triaged = con.execute(
+        "SELECT count(*) FROM incidents i JOIN triage t ON t.incident_key = i.key WHERE i.run_id = $r",
+        {"r": run_id}).fetchone()[0]
+    return CaseTotals(int(events), int(files), int(rejected), int(skipped), first, last, run_id, finished, secs,
+                      int(incidents), int(supp), int(triaged))
+
+
+def incident_breakdown(case: Case, run_id: str | None = None) -> dict[str, dict[str, int]]:
+    """Incident counts of a run by severity, by category and by triage status."""
+    run_id = run_id or queries.latest_run_id(case)
+    out: dict[str, dict[str, int]] = {"severity": {}, "category": {}, "triage": {}}
+    if run_id is None:
+        return out
+    for dim, expr in (("severity", "i.severity"), ("category", "i.category"),
+                      ("triage", "coalesce(t.status, 'untriaged')")):
+        rows = case.con.execute(
+            f"SELECT {expr}, count(*) FROM incidents i LEFT JOIN triage t ON t.incident_key = i.key "
+            f"WHERE i.run_id = $r GROUP BY 1 ORDER BY 2 DESC, 1", {"r": run_id}).fetchall()
+        out[dim] = {str(k): int(v) for k, v in rows}
+    return out
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Events over time per group (source file or host): ``series[name]`` has ``buckets`` counts
+    over [first, last]."""
+
+    first: datetime | None
+    last: datetime | None
+    series: dict[str, list[int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+def activity(case: Case, by: str = "source_file", buckets: int = 60, top: int = 12) -> Activity:
+    """Events over time for the ``top`` busiest source files (or hosts), in one scan."""
+    if by not in ("source_file", "host"):
+        raise BrowseError(f"activity by {by!r}?")
+    first, last = case.con.execute("SELECT min(ts), max(ts) FROM events").fetchone()
+    if first is None:
+        return Activity(None, None)
+    width = max((last - first).total_seconds() / max(1, buckets), 1e-6)
+    rows = case.con.execute(
+        f"SELECT coalesce({by}, '?') AS g, least({int(buckets) - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, "
+        f"count(*) FROM events WHERE ts IS NOT NULL GROUP BY ALL",
+        {"lo": first, "w": width},
+    ).fetchall()
+    totals: dict[str, int] = {}
+    for g, _, n in rows:
+        totals[g] = totals.get(g, 0) + int(n)
+    keep = sorted(totals, key=lambda g: (-totals[g], g))[:top]
+    series = {g: [0] * int(buckets) for g in keep}
+    for g, b, n in rows:
+        if g in series:
+            series[g][int(b)] = int(n)
+    return Activity(first, last, series, {g: totals[g] for g in keep})
+
+
+def top_sources(case: Case, limit: int = 8) -> list[dict[str, Any]]:
+    cur = case.con.execute(
+        "SELECT src_ip, count(*) AS events, count(*) FILTER (outcome = 'failure') AS failures, "
+        "count(*) FILTER (outcome = 'success') AS successes FROM events WHERE src_ip IS NOT NULL "
+        f"GROUP BY src_ip ORDER BY events DESC, src_ip LIMIT {int(limit)}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def top_accounts(case: Case, limit: int = 8) -> list[dict[str, Any]]:
+    cur = case.con.execute(
+        "SELECT \"user\", count(*) AS events, count(*) FILTER (outcome = 'failure') AS failures, "
+        "count(*) FILTER (outcome = 'success') AS successes, count(DISTINCT src_ip) AS sources FROM events "
+        f"WHERE \"user\" IS NOT NULL GROUP BY \"user\" ORDER BY events DESC, \"user\" LIMIT {int(limit)}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def sources(case: Case) -> list[dict[str, Any]]:
+    """The ingested files: path, format, events, rejected, skipped, status."""
+    cur = case.con.execute(
+        "SELECT path, format, lines_read, events, rejected, skipped, status, note, ingested_at FROM sources ORDER BY path")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def reject_reasons(case: Case) -> list[tuple[str, int]]:
+    return [(str(r), int(n)) for r, n in case.con.execute(
+        "SELECT coalesce(reason, '?'), count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()]
+
+
+def rejects(case: Case, *, offset: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+    cur = case.con.execute(
+        "SELECT source_file, line_no, reason, raw FROM rejects ORDER BY source_file, line_no "
+        f"LIMIT {int(limit)} OFFSET {int(offset)}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+# --- SQL console ------------------------------------------------------------------------------
+
+# Statement kinds the console runs; everything else (INSERT, COPY, ATTACH, SET, PRAGMA, CALL...)
+# is refused before it runs, and what runs runs inside a transaction that is rolled back.
+READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[str, ...]
+    rows: list[tuple]
+    truncated: bool
+    seconds: float
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    """The statements of ``sql`` if every one only reads; raises BrowseError otherwise."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise BrowseError(_first_line(exc)) from None
+    if not statements:
+        raise BrowseError("nothing to run")
+    for st in statements:
+        kind = str(st.type).rsplit(".", 1)[-1]
+        if kind not in READ_ONLY_STATEMENTS:
+            raise BrowseError(f"the console only reads: {kind} statements are refused (SELECT, EXPLAIN, "
+                              "DESCRIBE, SUMMARIZE, SHOW are fine)")
+    return [st.query for st in statements]
+
+
+def run_read_only(case: Case, sql: str, max_rows: int = 10_000) -> QueryResult:
+    """Run read-only SQL; the result of the last statement, at most ``max_rows`` rows."""
+    import time
+
+    con = case.con
+    statements = check_read_only(con, sql)
+    start = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        cur = None
+        for st in statements:
+            cur = con.execute(st)
+        if cur is None or cur.description is None:
+            return QueryResult((), [], False, time.perf_counter() - start)
+        columns = tuple(d[0] for d in cur.description)
+        rows = cur.fetchmany(max_rows + 1)
+    except duckdb.Error as exc:
+        raise BrowseError(_first_line(exc)) from None
+    finally:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+    return QueryResult(columns, rows[:max_rows], len(rows) > max_rows, time.perf_counter() - start)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else exc.__class__.__name__
+
+
+# --- export -----------------------------------------------------------------------------------
+
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "parquet")
+
+
+def export(case: Case, out_path: str | Path, fmt: str, *, sql: str | None = None, params: dict | None = None,
+           table: Any = None) -> int:
+    """Write a query's result (``sql`` + ``params``) or an Arrow ``table`` to ``out_path`` as CSV,
+    JSON (an array of objects) or Parquet, through DuckDB's COPY. Returns the rows written."""
+    fmt = fmt.lower()
+    if fmt not in EXPORT_FORMATS:
+        raise BrowseError(f"unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})")
+    out = Path(out_path).expanduser()
+    if not out.parent.is_dir():
+        raise BrowseError(f"folder {out.parent} does not exist")
+    con = case.con
+    options = {"csv": "FORMAT csv, HEADER true", "json": "FORMAT json, ARRAY true", "parquet": "FORMAT parquet"}[fmt]
+    target = "'" + str(out).replace("'", "''") + "'"
+    name = "_vedette_export"
+    if table is not None:
+        con.register(name, table)
+        source = f"SELECT * FROM {name}"
+        params = {}
+    elif sql is not None:
+        source = sql
+    else:
+        raise BrowseError("nothing to export")
+    try:
+        con.execute(f"COPY ({source}) TO {target} ({options})", params or {})
+        if table is not None:
+            return int(table.num_rows)
+        return int(con.execute(f"SELECT count(*) FROM ({source})", params or {}).fetchone()[0])
+    except duckdb.Error as exc:
+        raise BrowseError(f"export failed: {_first_line(exc)}") from None
+    finally:
+        if table is not None:
+            con.unregister(name)
+
+
+def events_export_sql(case: Case, flt: EventFilter) -> tuple[str, dict[str, Any]]:
+    """The query exporting every event of ``flt`` in browse order (all columns)."""
+    where, params = filter_sql(case, flt)
+    return (f"SELECT {_select_list(EVENT_COLUMN_NAMES)} FROM events WHERE {where} "
+            "ORDER BY ts NULLS LAST, source_file, line_no"), params
+
+
+def span_text(first: datetime | None, last: datetime | None) -> str:
+    """'2026-11-01 00:00 → 2026-11-06 18:53 (5 days)' for headers."""
+    if first is None or last is None:
+        return "no timestamps"
+    secs = max(0.0, (last - first).total_seconds())
+    d = timedelta(seconds=secs)
+    if d.days >= 2:
+        span = f"{d.days} days"
+    elif secs >= 3600:
+        span = f"{secs / 3600:.1f} h"
+    elif secs >= 60:
+        span = f"{secs / 60:.0f} min"
+    else:
+        span = f"{secs:.0f} s"
+    return f"{first:%Y-%m-%d %H:%M} → {last:%Y-%m-%d %H:%M} UTC ({span})"

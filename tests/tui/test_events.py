@@ -1,0 +1,144 @@
+"""The events browser: keyset pages in time order, text and field filters, jump from an incident."""
+
+from __future__ import annotations
+
+import pytest
+
+from store import browse
+from store.case import Case
+from tests.tui.conftest import BRUTE, settle
+from tui.screens.events import EventsScreen
+from tui.screens.incident import IncidentScreen
+from tui.screens.incidents import IncidentsScreen
+from tui.widgets.events_pane import PAGE_SIZE
+
+
+def _all_keys(case, flt) -> list:
+    where, params = browse.filter_sql(case, flt)
+    return case.con.execute(
+        f"SELECT ts, source_file, line_no FROM events WHERE {where} ORDER BY ts NULLS LAST, source_file, line_no",
+        params).fetchall()
+
+
+def test_keyset_pages_cover_everything_in_order(case_path):
+    with Case.open(case_path, read_only=True) as case:
+        for flt in (browse.EventFilter(), browse.parse_filter("src_ip=203.0.113.66"),
+                    browse.parse_filter("outcome= no timestamp")):
+            expected = _all_keys(case, flt)
+            seen, page = [], browse.events_page(case, flt, limit=37)
+            assert page.at_start
+            while True:
+                seen += [(r["ts"], r["source_file"], r["line_no"]) for r in page.rows]
+                if page.at_end:
+                    break
+                page = browse.events_page(case, flt, after=page.last_key, limit=37)
+            assert seen == expected
+            assert browse.count_events(case, flt) == len(expected)
+            # And backwards from the last page.
+            back, page = [], browse.events_page(case, flt, last=True, limit=37)
+            while True:
+                back = [(r["ts"], r["source_file"], r["line_no"]) for r in page.rows] + back
+                if page.at_start:
+                    break
+                page = browse.events_page(case, flt, before=page.first_key, limit=37)
+            assert back == expected
+
+
+def test_parse_filter():
+    f = browse.parse_filter('user=root src_ip~45.155 status>=500 "failed password" a=b 1.2.3.4')
+    assert [(x.column, x.op, x.value) for x in f.fields] == [("user", "=", "root"), ("src_ip", "~", "45.155"),
+                                                            ("status", ">=", "500")]
+    assert f.text == "failed password a=b 1.2.3.4"
+    assert browse.parse_filter(f.as_text()) == f
+    with pytest.raises(browse.BrowseError):
+        f.with_field("nope", "=", "x")
+
+
+def test_bad_field_value_is_an_error(case_path):
+    with Case.open(case_path, read_only=True) as case:
+        with pytest.raises(browse.BrowseError, match="status"):
+            browse.events_page(case, browse.parse_filter("status>=abc"))
+        # Hostile values are parameters, never SQL.
+        page = browse.events_page(case, browse.parse_filter("user=x'; DROP TABLE events; --"))
+        assert page.rows == []
+        assert case.con.execute("SELECT count(*) FROM events").fetchone()[0] > 0
+
+
+async def test_browser_pages_and_filters(case_path, make_app):
+    app = make_app(case_path, start="events")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.pane
+        total = pane.count
+        assert total and total > 400
+        assert pane.table.row_count == PAGE_SIZE and pane.start == 0
+        first_page_last = pane.page.rows[-1]
+        await pilot.press("G", "j")  # last row, then down: the next page
+        await settle(app, pilot)
+        assert pane.start == PAGE_SIZE and pane.table.cursor_row == 0
+        assert pane.page.rows[0]["ts"] >= first_page_last["ts"]
+        await pilot.press("k")  # up from the first row: back
+        await settle(app, pilot)
+        assert pane.start == 0 and pane.table.cursor_row == PAGE_SIZE - 1
+        await pilot.press("right_curly_bracket")  # last page
+        await settle(app, pilot)
+        assert pane.page.at_end and pane.start + len(pane.page.rows) == total
+        assert pane.page.rows[-1]["ts"] is None  # the event without a time comes last
+        await pilot.press("left_curly_bracket")
+        await settle(app, pilot)
+        assert pane.start == 0
+
+        # Field filter typed in.
+        await pilot.press("slash", *f"src_ip={BRUTE}", "enter")
+        await settle(app, pilot)
+        assert {r["src_ip"] for r in pane.page.rows} == {BRUTE}
+        assert pane.count == 201
+        # Text filter on top.
+        await pilot.press("slash", "end", *" title", "enter")
+        await settle(app, pilot)
+        assert pane.count == 1
+        # Filter on the cell under the cursor: move to the user column.
+        await pilot.press("F")
+        await settle(app, pilot)
+        assert pane.count == total
+        col = pane.columns.index("action")
+        await pilot.press(*["right"] * col)
+        value = pane.page.rows[0]["action"]
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert pane.flt.fields[0].column == "action" and {r["action"] for r in pane.page.rows} == {value}
+        # A bad filter keeps what was shown and says why.
+        shown = pane.flt
+        await pilot.press("slash", "ctrl+u", *"status>=abc", "enter")
+        await settle(app, pilot)
+        assert pane.flt == shown
+        assert any("status" in n.message for n in app._notifications)
+
+
+async def test_jump_from_incident_to_events_and_back(case_path, make_app):
+    app = make_app(case_path, start="incidents")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        brute = next(i for i, inc in enumerate(app.screen.shown) if inc["category"] == "brute_force")
+        for _ in range(brute):
+            await pilot.press("j")
+        await pilot.press("e")  # from the table straight to the events
+        await settle(app, pilot)
+        assert isinstance(app.screen, EventsScreen)
+        pane = app.screen.pane
+        assert pane.flt.incident_id and {r["src_ip"] for r in pane.page.rows} == {BRUTE}
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, IncidentsScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert isinstance(app.screen, EventsScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, IncidentScreen)
+        await pilot.press("2")  # the mode key returns to the table
+        await pilot.pause()
+        assert isinstance(app.screen, IncidentsScreen)

@@ -1,0 +1,73 @@
+"""The incidents table: sort, filter by severity / category / triage / text, Enter opens."""
+
+from __future__ import annotations
+
+from tests.tui.conftest import settle
+from tui.screens.incident import IncidentScreen
+
+SEV = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+async def test_sort_and_filters(case_path, make_app):
+    app = make_app(case_path, start="incidents")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        s = app.screen
+        assert len(s.shown) == 5
+        risks = [i["risk"] for i in s.shown]
+        assert risks == sorted(risks, reverse=True)
+        await pilot.press("S")  # severity
+        assert s.sort_key == "severity"
+        assert [SEV[i["severity"]] for i in s.shown] == sorted((SEV[i["severity"]] for i in s.shown), reverse=True)
+        await pilot.press("S")  # time
+        times = [i["first_seen"] for i in s.shown]
+        assert times == sorted(times, reverse=True)
+        await pilot.press("D")
+        assert [i["first_seen"] for i in s.shown] == sorted(times)
+        await pilot.press("S")  # size
+        assert [i["events"] for i in s.shown] == sorted((i["events"] for i in s.shown), reverse=True)
+
+        await pilot.press("V", "V", "V")  # at least high
+        assert s.min_severity == "high"
+        assert {i["severity"] for i in s.shown} <= {"high", "critical"} and len(s.shown) == 4
+        await pilot.press("V")  # critical only
+        assert [i["category"] for i in s.shown] == ["suspicious_login"]
+        await pilot.press("ctrl+l")
+        assert len(s.shown) == 5
+
+        await pilot.press("C")
+        assert s.category is not None and all(i["category"] == s.category for i in s.shown)
+        await pilot.press("ctrl+l")
+
+        await pilot.press("T")  # untriaged
+        assert s.triage_filter == "untriaged" and len(s.shown) == 5
+        await pilot.press("T")  # true positives: none yet
+        assert s.triage_filter == "true_positive" and s.shown == []
+        await pilot.press("ctrl+l")
+
+        await pilot.press("slash", *"198.18.7", "enter")
+        assert s.text == "198.18.7"
+        assert [i["category"] for i in s.shown] == ["password_spraying"]
+        assert s.query_one("#incidents-table").row_count == 1
+        await pilot.press("slash", "ctrl+u", *"staff12", "enter")  # an account name
+        assert [i["category"] for i in s.shown] == ["password_spraying"]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        assert app.screen.incident["category"] == "password_spraying"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is s and s.text == "staff12"  # the filter is kept on the way back
+
+
+async def test_filter_text_escape_cancels_editing(case_path, make_app):
+    app = make_app(case_path, start="incidents")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        s = app.screen
+        await pilot.press("slash", *"web")
+        assert len(s.shown) == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is s  # Escape left the filter box, not the screen
+        assert s.focused.id == "incidents-table"

@@ -1,0 +1,352 @@
+"""The Vedette app: four modes (overview, incidents, events, SQL) over one case, jobs in workers.
+
+The app holds the ``Backend`` it was given, the running job's state (shown by every screen's job
+bar) and a ``data_version`` that screens watch to reload after an analysis or a triage change.
+Everything else lives in the screens; engine calls happen only in thread workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from engine.textsafe import visible
+from tui.backend import Backend, BackendError, Cancelled
+from tui.commands import VedetteCommands
+from tui.keys import config_path, load_keymap
+from tui.messages import JobFinished, JobProgress, TriageChanged
+from tui.screens.base import ExportSpec, VedetteScreen
+from tui.screens.events import EventsScreen
+from tui.screens.help import HelpEntry, HelpScreen
+from tui.screens.incidents import IncidentsScreen
+from tui.screens.overview import OverviewScreen
+from tui.screens.sql import SqlScreen
+from tui.widgets.jobbar import JobState
+
+MODE_NAMES = {"overview": "Overview", "incidents": "Incidents", "events": "Events", "sql": "SQL console"}
+
+
+class VedetteApp(App):
+    """``VedetteApp(backend)``; ``keymap`` overrides keys by binding id (default: the user's
+    keys.toml); ``start`` is the mode shown first."""
+
+    CSS_PATH = Path(__file__).with_name("vedette.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "Vedette"
+    MODES = {"overview": OverviewScreen, "incidents": IncidentsScreen, "events": EventsScreen, "sql": SqlScreen}
+    COMMANDS = App.COMMANDS | {VedetteCommands}
+    BINDINGS = [
+        Binding("1", "go('overview')", "Overview", id="app.overview", tooltip="The case at a glance"),
+        Binding("2", "go('incidents')", "Incidents", id="app.incidents", tooltip="The incidents table"),
+        Binding("3", "go('events')", "Events", id="app.events", tooltip="Browse every event"),
+        Binding("4", "go('sql')", "SQL", id="app.sql", tooltip="Read-only SQL console"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key"),
+        Binding("E", "export", "Export", id="app.export", tooltip="Export the current table as CSV, JSON or Parquet"),
+        Binding("R", "analyze", "Analyse", id="app.analyze", show=False,
+                tooltip="Re-run the analysis (applies suppressions); triage labels are kept"),
+        Binding("I", "ingest", "Ingest", id="app.ingest", show=False, tooltip="Ingest log files or folders"),
+        Binding("ctrl+g", "cancel_job", "Cancel job", id="app.cancel", priority=True, show=False,
+                tooltip="Cancel the running ingest, analysis or SQL query"),
+    ]
+
+    job: reactive[JobState | None] = reactive(None)
+    # Bumped when the case's data changes (ingest, analysis) / when triage changes; screens watch them.
+    data_version: reactive[int] = reactive(0)
+    triage_version: reactive[int] = reactive(0)
+
+    def __init__(self, backend: Backend, *, keymap: dict[str, str] | None = None, start: str = "overview",
+                 keymap_problems: list[str] | None = None) -> None:
+        super().__init__()
+        self.backend = backend
+        if keymap is None:
+            keymap, problems = load_keymap()
+            keymap_problems = (keymap_problems or []) + problems
+        self.user_keymap = dict(keymap)
+        self.keymap_problems = list(keymap_problems or [])
+        self.start_mode = start if start in self.MODES else "overview"
+
+    def on_mount(self) -> None:
+        self.sub_title = visible(Path(self.backend.path).name)
+        if self.user_keymap:
+            known = {e.binding_id for e in self.help_entries() if e.binding_id}
+            unknown = sorted(set(self.user_keymap) - known)
+            if unknown:
+                self.keymap_problems.append(f"unknown binding id(s) in keys.toml: {', '.join(unknown)}")
+            self.set_keymap({k: v for k, v in self.user_keymap.items() if k in known})
+        for problem in self.keymap_problems:
+            self.notify(problem, title="Keys", severity="warning", markup=False, timeout=10)
+        self.switch_mode(self.start_mode)
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        if self.current_mode == mode:
+            # Pressing the mode's key again returns to its first screen.
+            while len(self.screen_stack) > 1 and not self.screen.is_modal:
+                self.pop_screen()
+            return
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        note = f"Remap keys by id in {config_path()} (see the ids in brackets)."
+        self.push_screen(HelpScreen(self.help_entries(), note))
+
+    def open_events(self, text: str = "", fields: tuple[tuple[str, str, str], ...] = ()) -> None:
+        from store.browse import EventFilter, FieldFilter
+
+        self.push_screen(EventsScreen(EventFilter(text, tuple(FieldFilter(*f) for f in fields))))
+
+    # --- help and palette ---------------------------------------------------------------------
+
+    def key_text(self, binding: Binding) -> str:
+        keys = self.user_keymap.get(binding.id or "", binding.key) if binding.id else binding.key
+        shown = []
+        for k in keys.split(","):
+            d = self.get_key_display(Binding(k.strip(), ""))
+            d = {"⏎": "enter", "esc": "escape"}.get(d, d)
+            if d.startswith("^"):
+                d = "ctrl+" + d[1:]
+            shown.append(d)
+        return " / ".join(shown)
+
+    def help_entries(self) -> list[HelpEntry]:
+        from tui.screens.dialogs import Dialog
+        from tui.screens.incident import IncidentScreen
+        from tui.screens.rejects import SuppressionsScreen
+        from tui.widgets.events_pane import EventsPane
+        from tui.widgets.grid import EventGrid
+        from tui.widgets.tables import VTable
+
+        entries: list[HelpEntry] = []
+
+        def add(section: str, bindings, extra: list[tuple[str, str]] = ()) -> None:
+            for b in bindings:
+                entries.append(HelpEntry(section, self.key_text(b), b.tooltip or b.description, b.id, b.action))
+            for keys, what in extra:
+                entries.append(HelpEntry(section, keys, what, None, ""))
+
+        add("Everywhere", [*self.BINDINGS, *VedetteScreen.BINDINGS],
+            [("ctrl+p", "Command palette: every action by name"), ("ctrl+q", "Quit"),
+             ("tab / shift+tab", "Move between panes and tables")])
+        add("Overview", OverviewScreen.BINDINGS)
+        add("Incidents table", IncidentsScreen.BINDINGS)
+        add("Incident detail", IncidentScreen.BINDINGS,
+            [("tab / shift+tab", "Also move between panes")])
+        add("Events (browser and an incident's raw events)", EventsPane.BINDINGS,
+            [("enter", "Show the whole event (every field and the raw line)"),
+             ("arrows", "Move between rows and columns")])
+        add("SQL console", SqlScreen.BINDINGS)
+        add("Suppressions (s on the overview)", SuppressionsScreen.BINDINGS)
+        add("Incident and event lists", EventGrid.BINDINGS)
+        add("Other tables (overview, sessions, SQL results)", VTable.BINDINGS,
+            [("up / down", "Previous / next row"), ("pageup / pagedown", "Scroll a screenful"),
+             ("home / end", "First / last column")])
+        add("Dialogs", Dialog.BINDINGS, [("enter", "Confirm")])
+        return entries
+
+    def global_commands(self) -> list[tuple[str, str, Callable]]:
+        def act(action: str) -> Callable:
+            return lambda: self.run_action(action)
+
+        return [
+            ("Go to overview", "1", act("go('overview')")),
+            ("Go to incidents", "2", act("go('incidents')")),
+            ("Go to events browser", "3", act("go('events')")),
+            ("Go to SQL console", "4", act("go('sql')")),
+            ("Help: every key", "?", act("help")),
+            ("Analyse the case again", "R", act("analyze")),
+            ("Ingest log files or folders", "I", act("ingest")),
+            ("Cancel the running job", "ctrl+g", act("cancel_job")),
+            ("Export the current table (CSV, JSON, Parquet)", "E", act("export")),
+            ("Rejected lines", "r on the overview", lambda: self.push_screen(_rejects())),
+            ("Suppressions", "s on the overview", lambda: self.push_screen(_suppressions())),
+        ]
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    def _job_busy(self) -> bool:
+        if self.job is not None:
+            self.notify(f"{self.job.name} is running; ctrl+g cancels it.", severity="warning", markup=False)
+            return True
+        return False
+
+    def action_analyze(self) -> None:
+        if self._job_busy():
+            return
+        self.job = JobState("analysis", "starting", 0.0)
+        self._analysis_job()
+
+    def action_ingest(self) -> None:
+        if self._job_busy():
+            return
+        from tui.screens.dialogs import PathDialog, split_paths
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.start_ingest(split_paths(text))
+
+        self.push_screen(PathDialog("Ingest logs into this case", placeholder="/var/log/auth.log ~/logs/ 'web/*.gz'",
+                                    hint="Files, folders or globs, separated by spaces. Enter ingests, then analyses."),
+                         chosen)
+
+    def start_ingest(self, paths: list[str], analyse_after: bool = True) -> None:
+        if self._job_busy():
+            return
+        self.job = JobState("ingest", "starting", 0.0)
+        self._ingest_job(paths, analyse_after)
+
+    def action_cancel_job(self) -> None:
+        screen = self.screen
+        if isinstance(screen, SqlScreen) and screen.cancel():
+            self.notify("Query cancelled.", markup=False)
+            return
+        running = [w for w in self.workers if w.group == "jobs" and w.is_running]
+        if not running:
+            self.notify("No job is running.", markup=False)
+            return
+        for w in running:
+            w.cancel()
+        # Analysis: stop the DuckDB query under way too (stages also check between them).
+        self.backend.interrupt("analyze")
+        if self.job is not None:
+            self.job = JobState(self.job.name, "cancelling…", self.job.fraction)
+
+    def _progress(self, job: str) -> Callable[[float, str], None]:
+        return lambda fraction, text: self.post_message(JobProgress(job, fraction, text))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="jobs", description="analysis")
+    def _analysis_job(self) -> None:
+        worker = get_current_worker()
+        try:
+            result = self.backend.analyze(progress=self._progress("analysis"), cancelled=lambda: worker.is_cancelled)
+        except Cancelled:
+            self.post_message(JobFinished("analysis", False, "Analysis cancelled; the previous results are kept."))
+            return
+        except BackendError as exc:
+            self.post_message(JobFinished("analysis", False, str(exc)))
+            return
+        n = len(result.incidents)
+        self.post_message(JobFinished("analysis", True, f"Analysis done: {n} incident(s) in {result.seconds:.1f}s."))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="jobs", description="ingest")
+    def _ingest_job(self, paths: list[str], analyse_after: bool) -> None:
+        worker = get_current_worker()
+        try:
+            result = self.backend.ingest(paths, progress=self._progress("ingest"), cancelled=lambda: worker.is_cancelled)
+        except BackendError as exc:
+            self.post_message(JobFinished("ingest", False, str(exc)))
+            return
+        problems = "; ".join(f"{p.path}: {p.reason}" for p in result.errors)
+        text = (f"Ingested {result.events:,} event(s) from {len(result.files)} file(s), "
+                f"{result.rejected:,} rejected." + (f" Problems: {problems}" if problems else ""))
+        if result.cancelled:
+            self.post_message(JobFinished("ingest", False, "Ingest cancelled; what was read so far is kept. " + text))
+            return
+        self.post_message(JobFinished("ingest", True, text))
+        if analyse_after and result.events:
+            self.call_from_thread(self._chain_analysis)
+
+    def _chain_analysis(self) -> None:
+        self.job = JobState("analysis", "starting", 0.0)
+        self._analysis_job()
+
+    @on(JobProgress)
+    def _job_progress(self, msg: JobProgress) -> None:
+        if self.job is None or self.job.name != msg.job or self.job.text == "cancelling…":
+            return
+        self.job = JobState(msg.job, msg.text, msg.fraction)
+
+    @on(JobFinished)
+    def _job_finished(self, msg: JobFinished) -> None:
+        if self.job is not None and self.job.name == msg.job:
+            self.job = None
+        self.notify(msg.text, title=msg.job.capitalize(), severity="information" if msg.ok else "warning",
+                    markup=False, timeout=8)
+        self.data_version += 1
+
+    @on(TriageChanged)
+    def _triage_changed(self, msg: TriageChanged) -> None:
+        self.notify(msg.text, markup=False)
+        self.triage_version += 1
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Any worker that failed unexpectedly: one line for the analyst, never a traceback."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker.group == "jobs" and self.job is not None:
+            self.job = None
+        if isinstance(error, Cancelled):
+            return
+        text = str(error) if isinstance(error, BackendError) else f"{type(error).__name__}: {error}"
+        self.notify(visible(text)[:500], title=f"{event.worker.description or 'task'} failed", severity="error",
+                    markup=False, timeout=10)
+
+    # --- export -------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        screen = self.screen
+        spec = screen.export_spec() if isinstance(screen, VedetteScreen) else None
+        if spec is None:
+            self.notify("Nothing to export here: focus a table first.", markup=False)
+            return
+        from tui.screens.dialogs import ExportDialog
+
+        def chosen(choice: tuple[str, str] | None) -> None:
+            if choice:
+                self._export_job(spec, *choice)
+
+        self.push_screen(ExportDialog(spec.name), chosen)
+
+    @work(thread=True, exit_on_error=False, group="export", description="export")
+    def _export_job(self, spec: ExportSpec, fmt: str, path: str) -> None:
+        try:
+            if spec.events_filter is not None:
+                n = self.backend.export_events(spec.events_filter, path, fmt)
+            else:
+                n = self.backend.export_rows(spec.columns, spec.rows or [], path, fmt)
+        except BackendError as exc:
+            self.notify(str(exc), title="Export", severity="error", markup=False)
+            return
+        self.notify(f"Exported {n:,} row(s) to {visible(path)}", title="Export", markup=False)
+
+    def start_report(self, incident_id: str, path: str) -> None:
+        self._report_job(incident_id, path)
+
+    @work(thread=True, exit_on_error=False, group="report", description="PDF report")
+    def _report_job(self, incident_id: str, path: str) -> None:
+        try:
+            self.backend.write_report(incident_id, path)
+        except BackendError as exc:
+            self.notify(str(exc), title="Report", severity="warning", markup=False)
+            return
+        self.notify(f"Report of {incident_id} written to {visible(path)}", title="Report", markup=False)
+
+
+def _rejects():
+    from tui.screens.rejects import RejectsScreen
+
+    return RejectsScreen()
+
+
+def _suppressions():
+    from tui.screens.rejects import SuppressionsScreen
+
+    return SuppressionsScreen()
+
+
+def run(db: str, start: str = "overview") -> int:
+    """Open the app on the case ``db`` (used by the command line)."""
+    backend = Backend.open(db)
+    try:
+        VedetteApp(backend, start=start).run()
+    finally:
+        backend.close()
+    return 0

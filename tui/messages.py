@@ -1,0 +1,106 @@
+"""Messages the TUI's workers and widgets post (dataclasses, as Textual allows).
+
+Workers run in threads and hand results back only through these; a screen's handler updates
+its widgets on the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class OverviewPart(Message):
+    """One part of the overview has been computed: ``name`` says which, ``data`` holds it."""
+
+    name: str
+    data: Any
+
+
+@dataclass
+class IncidentsLoaded(Message):
+    rows: list[dict]
+
+
+@dataclass
+class IncidentLoaded(Message):
+    """The detail of one incident: the incident, then (a second message) its sessions and
+    timeline; ``sessions`` None means they are still coming."""
+
+    incident: dict | None
+    sessions: list[dict] | None
+    timeline: list[tuple[Any, int]] | None
+
+
+@dataclass
+class EventsPageLoaded(Message):
+    """A page of events for an ``EventsPane``; ``token`` ties it to the request that asked,
+    ``mode`` is first/next/prev/last and ``flt`` the filter it answers."""
+
+    token: int
+    page: Any
+    mode: str
+    flt: Any
+
+
+@dataclass
+class EventsCounted(Message):
+    token: int
+    count: int
+
+
+@dataclass
+class EventsFailed(Message):
+    """A page request failed (a bad filter...): the pane keeps what it showed."""
+
+    token: int
+    text: str
+
+
+@dataclass
+class EventDetailLoaded(Message):
+    event: dict | None
+
+
+@dataclass
+class TriageChanged(Message):
+    """A verdict, note or suppression was stored; tables showing incidents reload."""
+
+    incident_key: str | None
+    text: str
+
+
+@dataclass
+class JobProgress(Message):
+    """Progress of the running job (ingest / analysis / export), 0..1."""
+
+    job: str
+    fraction: float
+    text: str
+
+    def can_replace(self, message: Message) -> bool:
+        # Progress arrives per chunk; only the latest matters.
+        return isinstance(message, JobProgress) and message.job == self.job
+
+
+@dataclass
+class JobFinished(Message):
+    job: str
+    ok: bool
+    text: str
+
+
+@dataclass
+class SqlResult(Message):
+    result: Any
+
+
+@dataclass
+class RowsLoaded(Message):
+    """Rows for a simple table screen (rejects, suppressions)."""
+
+    name: str
+    rows: list

@@ -1,0 +1,261 @@
+"""One incident: what happened (and who said so), how bad, why the model flagged it, when, the
+sessions it is made of and its raw events."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Label, Sparkline, Static
+
+from engine.rules import by_id as rule_by_id
+from store.browse import EventFilter, FieldFilter, span_text
+from tui.messages import IncidentLoaded
+from tui.screens.base import ExportSpec, VedetteScreen
+from tui.screens.triage import TriageActions
+from tui.widgets.bars import ContributionBars
+from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, cell, count, listing, plain, severity
+from tui.widgets.events_pane import EventsPane
+from tui.widgets.tables import VTable
+
+# ATT&CK technique names for the ids the rules use (display only).
+TECHNIQUES = {
+    "T1078": "Valid Accounts", "T1110": "Brute Force", "T1110.001": "Password Guessing",
+    "T1110.003": "Password Spraying", "T1110.004": "Credential Stuffing", "T1190": "Exploit Public-Facing Application",
+    "T1595": "Active Scanning", "T1595.002": "Vulnerability Scanning", "T1595.003": "Wordlist Scanning",
+    "T1046": "Network Service Discovery", "T1499": "Endpoint Denial of Service", "T1048": "Exfiltration Over "
+    "Alternative Protocol", "T1071": "Application Layer Protocol",
+}
+PANES = ("#summary-pane", "#why-pane", "#sessions-table", "#incident-events EventGrid")
+SESSION_COLUMNS = ("session", "kind", "source", "accounts", "first (UTC)", "last (UTC)", "events", "risk", "severity",
+                   "category", "rules")
+
+
+class IncidentScreen(TriageActions, VedetteScreen):
+    SCREEN_TITLE = "Incident"
+    AUTO_FOCUS = "#summary-pane"
+    BINDINGS = [
+        Binding("J", "next_pane", "Next pane", id="detail.next_pane",
+                tooltip="Move to the next pane: summary → why → sessions → events (also Tab)"),
+        Binding("K", "prev_pane", "Prev pane", id="detail.prev_pane",
+                tooltip="Move to the previous pane (also shift+Tab)"),
+        *TriageActions.TRIAGE_BINDINGS,
+    ]
+
+    def __init__(self, incident_id: str, known: dict | None = None) -> None:
+        """``known``: the incident's row as the incidents table has it, shown at once while the
+        screen loads the rest."""
+        super().__init__()
+        self.incident_id = incident_id
+        self.known = known
+        self.incident: dict | None = None
+        self.sessions: list[dict] = []
+        self.filled = False  # sessions and timeline shown
+        self._reload_events = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(Text(f"{self.incident_id}  loading…", style="dim"), id="incident-head", classes="banner")
+        with Horizontal(id="incident-top"):
+            with VerticalScroll(id="summary-pane", classes="pane"):
+                yield Static(id="summary-text")
+            with VerticalScroll(id="why-pane", classes="pane"):
+                yield ContributionBars(id="shap")
+                yield Label(Text("\nEvents over the incident's span", style="bold"))
+                yield Sparkline([], summary_function=max, id="timeline")
+                yield Label(id="timeline-axis")
+        yield VTable(id="sessions-table", classes="pane")
+        yield EventsPane(EventFilter(incident_id=self.incident_id), id="incident-events", classes="pane")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_subtitle(f"Incident {self.incident_id}")
+        self.query_one("#summary-pane").border_title = "Summary"
+        self.query_one("#why-pane").border_title = "Why it stands out (SHAP: share of the anomaly)"
+        self.query_one("#sessions-table").border_title = "Sessions (Enter: their events)"
+        self.query_one("#incident-events").border_title = "Raw events (e: full browser)"
+        table = self.query_one("#sessions-table", VTable)
+        for c in SESSION_COLUMNS:
+            table.add_column(c, key=c)
+        if self.known is not None:
+            self._show_known(self.known)
+        self.watch(self.app, "data_version", lambda _: self.reload(events=True), init=False)
+        self.watch(self.app, "triage_version", lambda _: self.reload(), init=False)
+        self.reload()
+        self.query_one("#summary-pane").focus()
+
+    def reload(self, events: bool = False) -> None:
+        """Reload the incident; ``events``: its raw events too (a new analysis may have changed them)."""
+        self._reload_events = events
+        self._load(self.incident_id, self.incident.get("key") if self.incident else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident", description="incident")
+    def _load(self, incident_id: str, key: str | None) -> None:
+        b = self.backend
+        if key:
+            # After a re-analysis the same incident may carry another id: follow its stable key.
+            incident_id = b.incident_id_for_key(key) or incident_id
+        inc = b.incident(incident_id)
+        if inc is None or (key and inc.get("key") != key):
+            self.post_message(IncidentLoaded(None, [], []))
+            return
+        # The summary first (one row), then what needs scans of the events.
+        self.post_message(IncidentLoaded(inc, None, None))
+        self.post_message(IncidentLoaded(inc, b.incident_sessions(incident_id), b.incident_timeline(incident_id)))
+
+    @on(IncidentLoaded)
+    def _loaded(self, msg: IncidentLoaded) -> None:
+        pane = self.query_one("#incident-events", EventsPane)
+        if msg.incident is not None and msg.incident["id"] != self.incident_id:
+            self.incident_id = msg.incident["id"]
+            self.set_subtitle(f"Incident {self.incident_id}")
+            pane.base = EventFilter(incident_id=self.incident_id)
+            pane.reload(pane.base)
+        elif self._reload_events and self.incident is not None and msg.incident is not None:
+            pane.reload()
+        self._reload_events = False
+        if msg.incident is None:
+            self.query_one("#incident-head", Static).update(
+                Text(f"{self.incident_id} is not in the latest analysis (re-analysed since?). Escape goes back.",
+                     style="yellow"))
+            return
+        self.incident = inc = msg.incident
+        if msg.sessions is None:
+            self._show_known(inc)
+            return
+        self.sessions = msg.sessions
+        self._show_timeline(msg.timeline or [], inc)
+        self._show_sessions(msg.sessions)
+        self.filled = True
+
+    def _show_known(self, inc: dict) -> None:
+        self.incident = inc
+        self._show_head(inc)
+        self._show_summary(inc)
+        self.query_one("#shap", ContributionBars).set_features(inc.get("top_features") or [])
+
+    def _show_head(self, inc: dict) -> None:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f"{inc['id']}  ", style="bold")
+        t.append(f" {inc['severity']} ", style=SEVERITY_STYLE.get(inc["severity"], ""))
+        t.append(f"  risk {inc['risk']}/100  ", style="bold")
+        t.append(plain(inc["category"]).replace("_", " "), style="bold magenta")
+        t.append("   triage: ")
+        status = inc.get("triage_status")
+        t.append(TRIAGE_WORDS.get(status or "", "untriaged"), style=TRIAGE_STYLE.get(status or "", "dim"))
+        t.append("   " + span_text(inc.get("first_seen"), inc.get("last_seen")), style="dim")
+        self.query_one("#incident-head", Static).update(t)
+
+    def _show_summary(self, inc: dict) -> None:
+        t = Text()
+        t.append(plain(inc.get("summary") or "No summary."))
+        t.append("\n")
+        source = inc.get("summary_source") or "unknown"
+        t.append("summary by ", style="dim")
+        t.append("Vedette's offline summariser (no LLM configured)" if source == "offline" else
+                 f"LLM {plain(source)} — machine-written, check it against the events", style="dim italic")
+        t.append("\n\n")
+
+        def line(label: str, items: list, shown: int = 6) -> None:
+            t.append(f"{label:<11}", style="bold")
+            if not items:
+                t.append("—\n", style="dim")
+                return
+            t.append(", ".join(plain(x, limit=60) for x in items[:shown]))
+            if len(items) > shown:
+                t.append(f" and {len(items) - shown} more", style="dim")
+            t.append("\n")
+
+        techniques = [f"{x} {TECHNIQUES[x]}" if x in TECHNIQUES else x for x in (inc.get("techniques") or [])]
+        line("techniques", techniques)
+        line("sources", list(inc.get("src_ips") or []))
+        line("accounts", list(inc.get("users") or []), 10)
+        line("hosts", list(inc.get("hosts") or []))
+        t.append(f"{'size':<11}", style="bold")
+        t.append(f"{inc.get('sessions') or 0:,} session(s), {inc.get('events') or 0:,} event(s)\n")
+        rules = []
+        for rid in inc.get("rules") or []:
+            try:
+                rules.append(rule_by_id(rid).why)
+            except (KeyError, ValueError):
+                rules.append(rid)
+        if rules:
+            t.append(f"{'rules':<11}", style="bold")
+            t.append("; ".join(plain(r) for r in rules) + "\n")
+        if inc.get("triage_note"):
+            t.append(f"{'note':<11}", style="bold")
+            t.append(plain(inc["triage_note"]) + "\n", style="italic")
+        self.query_one("#summary-text", Static).update(t)
+
+    def _show_timeline(self, timeline: list, inc: dict) -> None:
+        counts = [n for _, n in timeline]
+        self.query_one("#timeline", Sparkline).data = counts or [0]
+        axis = Text(style="dim", no_wrap=True)
+        if timeline:
+            peak = max(counts)
+            axis.append(f"{timeline[0][0]:%m-%d %H:%M} … {inc['last_seen']:%m-%d %H:%M} UTC, peak {peak:,} per slice")
+        else:
+            axis.append("no events in span")
+        self.query_one("#timeline-axis", Label).update(axis)
+
+    def _show_sessions(self, sessions: list[dict]) -> None:
+        table = self.query_one("#sessions-table", VTable)
+        table.clear()
+        for s in sessions:
+            table.add_row(cell(s["session_id"]), cell(s["kind"]), cell(s["src_ip"]), listing(s.get("users"), 3),
+                          cell(s["first_ts"]), cell(s["last_ts"]), count(s["events"]), cell(s["risk"]),
+                          severity(s["severity"]), cell(s["category"]), listing(s.get("rules"), 2, limit=80))
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def current_incident(self) -> dict | None:
+        return self.incident
+
+    def _focus_pane(self, step: int) -> None:
+        panes = [self.query_one(sel) for sel in PANES]
+        focused = self.focused
+        index = 0
+        for i, p in enumerate(panes):
+            if focused is not None and (focused is p or p in focused.ancestors_with_self):
+                index = i
+                break
+        else:
+            index = -1 if step > 0 else 0
+        panes[(index + step) % len(panes)].focus()
+
+    def action_next_pane(self) -> None:
+        self._focus_pane(1)
+
+    def action_prev_pane(self) -> None:
+        self._focus_pane(-1)
+
+    @on(DataTable.RowSelected, "#sessions-table")
+    def _session_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.cursor_row >= len(self.sessions):
+            return
+        s = self.sessions[event.cursor_row]
+        fields = []
+        if s.get("src_ip"):
+            fields.append(FieldFilter("src_ip", "=", str(s["src_ip"])))
+        if s.get("first_ts"):
+            fields.append(FieldFilter("ts", ">=", s["first_ts"].isoformat()))
+        if s.get("last_ts"):
+            fields.append(FieldFilter("ts", "<=", s["last_ts"].isoformat()))
+        from tui.screens.events import EventsScreen
+
+        self.app.push_screen(EventsScreen(EventFilter(fields=tuple(fields))))
+
+    def export_spec(self) -> ExportSpec | None:
+        focused = self.focused
+        if focused is self.query_one("#sessions-table") and self.sessions:
+            cols = [c for c in self.sessions[0] if c not in ("features", "top_features")]
+            return ExportSpec(f"{self.incident_id}-sessions", columns=cols,
+                              rows=[tuple(s.get(c) for c in cols) for s in self.sessions])
+        pane = self.query_one("#incident-events", EventsPane)
+        return ExportSpec(f"{self.incident_id}-events", events_filter=pane.flt)
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        return [("Incident: next pane", "J", "next_pane"), ("Incident: previous pane", "K", "prev_pane"),
+                *self.triage_palette_commands()]

@@ -1,0 +1,235 @@
+"""The case at a glance: what was ingested, what the latest analysis found, who is busiest."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Sparkline, Static
+
+from store.browse import SEVERITIES, Activity, CaseTotals, span_text
+from tui.backend import Cancelled
+from tui.messages import OverviewPart
+from tui.screens.base import ExportSpec, VedetteScreen
+from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, cell, count, plain
+from tui.widgets.tables import VTable
+
+
+class OverviewScreen(VedetteScreen):
+    SCREEN_TITLE = "Overview"
+    AUTO_FOCUS = "#top-sources"
+    BINDINGS = [
+        Binding("r", "rejects", "Rejected lines", id="overview.rejects",
+                tooltip="Lines that could not be parsed, with the reason"),
+        Binding("h", "toggle_activity", "By host/file", id="overview.activity_by",
+                tooltip="Show activity per host or per source file"),
+        Binding("s", "suppressions", "Suppressions", id="overview.suppressions",
+                tooltip="Patterns the analysis folds into benign"),
+        Binding("enter", "drill", "Events of row", id="overview.drill", show=False,
+                tooltip="Events of the highlighted source, account or file"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.activity_by = "source_file"
+        self._parts: dict[str, object] = {}
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="overview"):
+            with Horizontal(classes="overview-row"):
+                yield Static(Text("loading…", style="dim"), id="case-box", classes="box")
+                yield Static(Text("loading…", style="dim"), id="incidents-box", classes="box")
+            with Vertical(id="activity-box", classes="box"):
+                yield Label(Text("loading activity…", style="dim"), id="activity-empty")
+            with Horizontal(classes="overview-row tables"):
+                yield VTable(id="top-sources", classes="box")
+                yield VTable(id="top-accounts", classes="box")
+                yield VTable(id="files", classes="box")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#case-box").border_title = "Case"
+        self.query_one("#incidents-box").border_title = "Incidents of the latest analysis"
+        self.query_one("#activity-box").border_title = "Events over time, per source file"
+        self.query_one("#top-sources").border_title = "Busiest sources (Enter: their events)"
+        self.query_one("#top-accounts").border_title = "Busiest accounts (Enter: their events)"
+        self.query_one("#files").border_title = "Ingested files  (r: rejected lines)"
+        self.watch(self.app, "data_version", lambda _: self.reload(), init=False)
+        self.watch(self.app, "triage_version", lambda _: self.reload(), init=False)
+        self.reload()
+
+    def reload(self) -> None:
+        self._load(self.activity_by)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="overview", description="overview")
+    def _load(self, activity_by: str) -> None:
+        b = self.backend
+        try:
+            # Cheap parts first so the screen fills at once on a large case; the scans follow.
+            self.post_message(OverviewPart("totals", b.totals()))
+            self.post_message(OverviewPart("breakdown", b.incident_breakdown()))
+            self.post_message(OverviewPart("files", (b.sources(), b.reject_reasons())))
+            self.post_message(OverviewPart("activity", b.activity(activity_by)))
+            self.post_message(OverviewPart("sources", b.top_sources(25)))
+            self.post_message(OverviewPart("accounts", b.top_accounts(25)))
+        except Cancelled:
+            return  # a newer reload interrupted these scans; it shows the fresh figures
+
+    @on(OverviewPart)
+    def _part(self, msg: OverviewPart) -> None:
+        self._parts[msg.name] = msg.data
+        getattr(self, f"_show_{msg.name}")(msg.data)
+
+    # --- parts --------------------------------------------------------------------------------
+
+    def _show_totals(self, t: CaseTotals) -> None:
+        text = Text()
+        text.append("case      ", style="bold")
+        text.append(plain(self.backend.path) + "\n")
+        text.append("events    ", style="bold")
+        text.append(f"{t.events:,} from {t.files:,} file(s)")
+        if t.rejected:
+            text.append(f" · {t.rejected:,} rejected", style="yellow")
+        if t.skipped:
+            text.append(f" · {t.skipped:,} skipped by design", style="dim")
+        text.append("\n")
+        text.append("span      ", style="bold")
+        text.append(span_text(t.first_ts, t.last_ts) + "\n")
+        text.append("analysis  ", style="bold")
+        if t.run_id:
+            when = t.run_finished.strftime("%Y-%m-%d %H:%M") if t.run_finished else "?"
+            text.append(f"{t.incidents} incident(s), analysed {when} UTC in {t.run_seconds or 0:.1f}s\n")
+            text.append("triage    ", style="bold")
+            text.append(f"{t.triaged} of {t.incidents} incident(s) triaged · {t.suppressions} suppression(s)")
+        else:
+            text.append("not analysed yet: press R to analyse", style="yellow")
+        if t.events == 0:
+            text.append("\n\nThis case is empty: press I to ingest log files or folders.", style="yellow")
+        self.query_one("#case-box", Static).update(text)
+
+    def _show_breakdown(self, b: dict[str, dict[str, int]]) -> None:
+        text = Text()
+        sev = b.get("severity", {})
+        if not sev:
+            text.append("No incidents.", style="dim")
+            self.query_one("#incidents-box", Static).update(text)
+            return
+        text.append("severity  ", style="bold")
+        for s in SEVERITIES:
+            if s in sev:
+                text.append(f" {s} {sev[s]} ", style=SEVERITY_STYLE.get(s, ""))
+                text.append(" ")
+        text.append("\n")
+        cats = b.get("category", {})
+        top = max(cats.values(), default=1) or 1
+        for name, n in cats.items():
+            bar = "█" * max(1, round(n / top * 20))
+            text.append(f"{plain(name):<20}", style="bold")
+            text.append(f"{bar:<21}", style="magenta")
+            text.append(f"{n}\n")
+        tri = b.get("triage", {})
+        text.append("triage    ", style="bold")
+        for status, n in tri.items():
+            text.append(f"{TRIAGE_WORDS.get(status, status)} {n}", style=TRIAGE_STYLE.get(status, "dim"))
+            text.append("  ")
+        text.append("\n")
+        text.append("2 opens the incidents table", style="dim")
+        self.query_one("#incidents-box", Static).update(text)
+
+    def _show_activity(self, a: Activity) -> None:
+        box = self.query_one("#activity-box", Vertical)
+        box.remove_children()
+        by = "host" if self.activity_by == "host" else "source file"
+        box.border_title = f"Events over time, per {by}  (h: per {'source file' if by == 'host' else 'host'})"
+        if not a.series:
+            box.mount(Label(Text("no timestamped events", style="dim")))
+            return
+        rows = []
+        for name, counts in a.series.items():
+            label = name.rsplit("/", 1)[-1] if self.activity_by == "source_file" else name
+            row = Horizontal(
+                Label(Text(plain(label, limit=28), no_wrap=True), classes="spark-label"),
+                Sparkline(counts, summary_function=max, classes="spark"),
+                Label(Text(f"{a.totals.get(name, 0):>12,}"), classes="spark-total"),
+                classes="spark-row",
+            )
+            rows.append(row)
+        rows.append(Label(Text(span_text(a.first, a.last), style="dim"), classes="spark-axis"))
+        box.mount_all(rows)
+
+    def _show_sources(self, rows: list[dict]) -> None:
+        self._fill("#top-sources", ("source", "events", "failed", "ok"),
+                   [(r["src_ip"], r["events"], r["failures"], r["successes"]) for r in rows])
+
+    def _show_accounts(self, rows: list[dict]) -> None:
+        self._fill("#top-accounts", ("account", "events", "failed", "ok", "sources"),
+                   [(r["user"], r["events"], r["failures"], r["successes"], r["sources"]) for r in rows])
+
+    def _show_files(self, data) -> None:
+        files, reasons = data
+        self._fill("#files", ("file", "format", "events", "rejected", "status"),
+                   [(f["path"].rsplit("/", 1)[-1], f["format"], f["events"], f["rejected"], f["status"])
+                    for f in files])
+        if reasons:
+            top = ", ".join(f"{plain(r, limit=40)} ({n:,})" for r, n in reasons[:2])
+            self.query_one("#files").border_subtitle = Text(f"rejected: {top}")
+
+    def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        table = self.query_one(selector, DataTable)
+        table.clear(columns=True)
+        for c in columns:
+            table.add_column(c, key=c)
+        for r in rows:
+            table.add_row(*(count(v) if isinstance(v, int) else cell(v, limit=40) for v in r))
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def action_toggle_activity(self) -> None:
+        self.activity_by = "host" if self.activity_by == "source_file" else "source_file"
+        self.reload()
+
+    def action_rejects(self) -> None:
+        from tui.screens.rejects import RejectsScreen
+
+        self.app.push_screen(RejectsScreen())
+
+    def action_suppressions(self) -> None:
+        from tui.screens.rejects import SuppressionsScreen
+
+        self.app.push_screen(SuppressionsScreen())
+
+    def action_drill(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, DataTable) or not focused.row_count:
+            return
+        field = {"top-sources": "src_ip", "top-accounts": "user", "files": None}.get(focused.id or "")
+        if focused.id == "files":
+            files, _ = self._parts.get("files", ([], []))  # type: ignore[misc]
+            value = files[focused.cursor_row]["path"] if focused.cursor_row < len(files) else None
+            field = "source_file"
+        else:
+            key = "sources" if focused.id == "top-sources" else "accounts"
+            rows = self._parts.get(key, [])
+            value = rows[focused.cursor_row][field] if focused.cursor_row < len(rows) else None  # type: ignore[index]
+        if field and value is not None:
+            self.vapp.open_events(text="", fields=((field, "=", str(value)),))
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_drill()
+
+    def export_spec(self) -> ExportSpec | None:
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id in ("top-sources", "top-accounts", "files"):
+            key = {"top-sources": "sources", "top-accounts": "accounts", "files": "files"}[focused.id]
+            data = self._parts.get(key)
+            if key == "files" and data:
+                data = data[0]  # type: ignore[index]
+            if data:
+                cols = list(data[0].keys())  # type: ignore[index]
+                return ExportSpec(focused.id, columns=cols, rows=[tuple(r.values()) for r in data])  # type: ignore[union-attr]
+        return None
+

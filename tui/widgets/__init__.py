@@ -1,0 +1,1 @@
+"""Thin widgets the screens compose."""
