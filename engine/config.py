@@ -9,7 +9,7 @@ from __future__ import annotations
 # --- ingest ---------------------------------------------------------------------------------
 # Bytes read from a file per transaction. Bigger chunks parse faster in DuckDB; each chunk is
 # committed with the byte offset reached, so a killed ingest resumes at a chunk boundary.
-INGEST_CHUNK_BYTES = 32 << 20
+INGEST_CHUNK_BYTES = 64 << 20
 # A line longer than this (in bytes) is rejected, keeping its first 4096 characters: real log
 # lines are short, and a multi-megabyte "line" is an attack on the tool or a binary blob.
 MAX_LINE_CHARS = 1 << 20

@@ -62,6 +62,8 @@ class Case:
         case = cls(con, path, read_only)
         try:
             con.execute("SET TimeZone = 'UTC'")
+            # DuckDB draws its own progress bar on long queries; ours (or the TUI's) is the one to show.
+            con.execute("SET enable_progress_bar = false")
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             case._check_or_migrate()
         except BaseException:
