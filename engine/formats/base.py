@@ -16,6 +16,7 @@ Every input line must come out exactly once: the ingest core checks the counts a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,18 @@ class LogFormat:
     build_sql: Callable[[FileContext], tuple[str, dict[str, Any]]]
     samples: tuple[Sample, ...] = field(default=())
     priority: int = 0
+
+
+def json_object(line: str) -> dict[str, Any] | None:
+    """The JSON object on a line, or None (for detection, which looks at a few lines in Python)."""
+    s = line.strip()
+    if not s.startswith("{"):
+        return None
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 def decode_lines(data: bytes, first_line_no: int) -> pa.Table:

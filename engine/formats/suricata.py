@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.formats.base import FileContext, LogFormat, Sample
+from engine.formats.base import FileContext, LogFormat, Sample, json_object
 
 _V = "VARCHAR"
 _STRUCT = {
@@ -57,24 +57,13 @@ REJECT_JSON = "not a Suricata EVE record (invalid JSON or not an object)"
 REJECT_NO_TYPE = "not a Suricata EVE record (no event_type)"
 
 
-def _json_obj(line: str) -> dict[str, Any] | None:
-    s = line.strip()
-    if not s.startswith("{"):
-        return None
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
 def detect(lines: Sequence[str]) -> float:
     lines = [ln for ln in lines if ln.strip()]
     if not lines:
         return 0.0
     hits = 0
     for ln in lines:
-        obj = _json_obj(ln)
+        obj = json_object(ln)
         if obj is not None and isinstance(obj.get("event_type"), str) and "timestamp" in obj:
             hits += 1
     return hits / len(lines)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.formats.base import FileContext, LogFormat, Sample
+from engine.formats.base import FileContext, LogFormat, Sample, json_object
 
 # --- field tables: Zeek field name -> (event column, kind) --------------------------------------
 # kind: str, int, bigint, double, time, outcome (T/F, true/false), http_version, user_agent
@@ -84,17 +84,6 @@ def _reject_count(n: int) -> str:
 _JSON_KEYS = ("uid", "id.orig_h", "id.resp_h", "_path", "id")
 
 
-def _json_obj(line: str) -> dict[str, Any] | None:
-    s = line.strip()
-    if not s.startswith("{"):
-        return None
-    try:
-        obj = json.loads(s)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
 def detect(lines: Sequence[str]) -> float:
     lines = [ln for ln in lines if ln.strip()]
     if not lines:
@@ -103,7 +92,7 @@ def detect(lines: Sequence[str]) -> float:
         return 1.0
     hits = 0
     for ln in lines:
-        obj = _json_obj(ln)
+        obj = json_object(ln)
         if obj is not None and "ts" in obj and any(k in obj for k in _JSON_KEYS) and "event_type" not in obj:
             hits += 1
     return hits / len(lines)
