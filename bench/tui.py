@@ -101,18 +101,21 @@ async def measure(path: Path, repeats: int) -> dict[str, list[float]]:
     from tui.screens.incident import IncidentScreen
 
     out: dict[str, list[float]] = {}
-    frames: list[float] = []
+    frames: list[tuple[float, str]] = []
     # A frame is drawn when a screen's compositor refreshes. Each frame is time-stamped and, when
     # a measurement waits for a condition, the first frame drawn while it holds is remembered.
-    waiting: dict = {"done": None, "at": None}
+    waiting: dict = {"conds": {}, "at": {}, "app": None}
     original_refresh = Screen._compositor_refresh
 
     def timed_refresh(self) -> None:
         original_refresh(self)
         now = time.perf_counter()
-        frames.append(now)
-        if waiting["done"] is not None and waiting["at"] is None and waiting["done"]():
-            waiting["at"] = now
+        frames.append((now, type(self).__name__))
+        # Only a frame of the screen on display counts (a screen being left may still draw).
+        if waiting["conds"] and self is waiting["app"].screen:
+            for name, done in waiting["conds"].items():
+                if name not in waiting["at"] and done():
+                    waiting["at"][name] = now
 
     Screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
 
@@ -122,6 +125,7 @@ async def measure(path: Path, repeats: int) -> dict[str, list[float]]:
     start = time.perf_counter()
     backend = Backend.open(path, llm=None)
     app = TimedApp(backend, keymap={})
+    waiting["app"] = app
 
     def send(key: str) -> None:
         """A key as the terminal driver delivers it (what Pilot does, without its idle waits)."""
@@ -135,24 +139,28 @@ async def measure(path: Path, repeats: int) -> dict[str, list[float]]:
         event.set_sender(app)
         app._driver.send_message(event)
 
-    async def until(done, timeout: float = 120.0) -> float:
-        """The time of the first frame drawn while ``done()`` holds."""
-        waiting["done"], waiting["at"] = done, None
+    async def until_all(conds: dict, timeout: float = 120.0) -> dict[str, float]:
+        """For each named condition, the time of the first frame drawn while it holds."""
+        waiting["conds"], waiting["at"] = conds, {}
         limit = time.perf_counter() + timeout
-        seen_done: float | None = None
+        seen: dict[str, float] = {}
         try:
-            while waiting["at"] is None:
+            while len(waiting["at"]) < len(conds):
                 if time.perf_counter() > limit:
                     raise TimeoutError("the screen never showed the result")
                 await asyncio.sleep(0.01)  # poll gently: a tight loop here slows the app it measures
-                if seen_done is None and done():
-                    seen_done = time.perf_counter()
-                elif seen_done is not None and time.perf_counter() - seen_done > 0.25:
-                    # The result was drawn before we looked (no frame since): count it as drawn then.
-                    return seen_done
-            return waiting["at"]
+                for name, done in conds.items():
+                    if name not in waiting["at"] and name not in seen and done():
+                        seen[name] = time.perf_counter()
+                    elif name in seen and name not in waiting["at"] and time.perf_counter() - seen[name] > 0.25:
+                        # Drawn before we looked (no frame since): count it as drawn then.
+                        waiting["at"][name] = seen[name]
+            return dict(waiting["at"])
         finally:
-            waiting["done"] = None
+            waiting["conds"] = {}
+
+    async def until(done, timeout: float = 120.0) -> float:
+        return (await until_all({"x": done}, timeout))["x"]
 
     async def key(name: str, done) -> float:
         t = time.perf_counter()
@@ -164,7 +172,8 @@ async def measure(path: Path, repeats: int) -> dict[str, list[float]]:
         await pilot.pause()
 
     async with app.run_test(size=(160, 45)) as pilot:
-        out["first paint"] = [frames[0] - start]
+        # The first frame of the overview (not of Textual's blank default screen).
+        out["first paint"] = [next(t for t, name in frames if name == "OverviewScreen") - start]
         await settle(pilot)
         await settle(pilot)
         out["overview filled (every part)"] = [time.perf_counter() - start]
@@ -219,15 +228,26 @@ async def measure(path: Path, repeats: int) -> dict[str, list[float]]:
         await pilot.press("2")
         await settle(pilot)
         lat_screen, lat_summary, lat_filled = [], [], []
+
+        def detail():
+            return app.screen if isinstance(app.screen, IncidentScreen) else None
+
+        def filled() -> bool:
+            s = detail()
+            if s is None or not s.filled:
+                return False
+            pane = s.query_one("#incident-events")
+            return pane.page is not None and not pane._loading
+
         for _ in range(repeats):
             t = time.perf_counter()
             send("enter")
-            lat_screen.append(await until(lambda: isinstance(app.screen, IncidentScreen)) - t)
-            screen = app.screen
-            events_pane = screen.query_one("#incident-events")
-            lat_summary.append(await until(lambda: screen.incident is not None) - t)
-            lat_filled.append(await until(lambda: screen.filled and events_pane.page is not None
-                                          and not events_pane._loading) - t)
+            at = await until_all({"drawn": lambda: detail() is not None,
+                                  "summary": lambda: detail() is not None and detail().incident is not None,
+                                  "filled": filled})
+            lat_screen.append(at["drawn"] - t)
+            lat_summary.append(at["summary"] - t)
+            lat_filled.append(at["filled"] - t)
             await pilot.press("escape")
             await settle(pilot)
         out["open incident: detail screen drawn"] = lat_screen

@@ -392,27 +392,40 @@ class Activity:
     totals: dict[str, int] = field(default_factory=dict)
 
 
-def activity(case: Case, by: str = "source_file", buckets: int = 60, top: int = 12) -> Activity:
-    """Events over time for the ``top`` busiest source files (or hosts), in one scan."""
+# A rotated set (auth.log, auth.log.1, auth.log.2.gz) is one log for the activity chart.
+_ROTATION_SUFFIX = re.compile(r"(\.[0-9]{1,4})?(\.(gz|bz2|xz))?$|-[0-9]{8,10}(\.(gz|bz2|xz))?$")
+
+
+def activity(case: Case, by: str = "source_file", buckets: int = 60, top: int = 8) -> Activity:
+    """Events over time for the ``top`` busiest logs (a rotated set of files counts as one) or
+    hosts, in one scan (grouped by the small integer source id; files are folded in Python)."""
     if by not in ("source_file", "host"):
         raise BrowseError(f"activity by {by!r}?")
     first, last = case.con.execute("SELECT min(ts), max(ts) FROM events").fetchone()
     if first is None:
         return Activity(None, None)
     width = max((last - first).total_seconds() / max(1, buckets), 1e-6)
+    group = "host" if by == "host" else "source_id"
     rows = case.con.execute(
-        f"SELECT coalesce({by}, '?') AS g, least({int(buckets) - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, "
+        f"SELECT {group} AS g, least({int(buckets) - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, "
         f"count(*) FROM events WHERE ts IS NOT NULL GROUP BY ALL",
         {"lo": first, "w": width},
     ).fetchall()
+    if by == "source_file":
+        paths = dict(case.con.execute("SELECT id, path FROM sources").fetchall())
+        name = {sid: _ROTATION_SUFFIX.sub("", paths.get(sid) or "?", count=1) for sid in {g for g, _, _ in rows}}
+        rows = [(name[g], b, n) for g, b, n in rows]
+    unknown = "(no host)" if by == "host" else "?"
     totals: dict[str, int] = {}
     for g, _, n in rows:
+        g = unknown if g is None else str(g)
         totals[g] = totals.get(g, 0) + int(n)
     keep = sorted(totals, key=lambda g: (-totals[g], g))[:top]
     series = {g: [0] * int(buckets) for g in keep}
     for g, b, n in rows:
+        g = unknown if g is None else str(g)
         if g in series:
-            series[g][int(b)] = int(n)
+            series[g][int(b)] += int(n)
     return Activity(first, last, series, {g: totals[g] for g in keep})
 
 

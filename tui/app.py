@@ -81,6 +81,14 @@ class VedetteApp(App):
         for problem in self.keymap_problems:
             self.notify(problem, title="Keys", severity="warning", markup=False, timeout=10)
         self.switch_mode(self.start_mode)
+        self.call_after_refresh(self._warm_up)
+
+    @work(thread=True, exit_on_error=False, group="warm-up", description="warm-up")
+    def _warm_up(self) -> None:
+        """After the first paint: import what the incident detail needs (numpy and the engine's
+        feature names), so the first incident opens as fast as the next."""
+        import engine.explain  # noqa: F401
+        import engine.rules  # noqa: F401
 
     # --- navigation ---------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ class OverviewScreen(VedetteScreen):
         super().on_mount()
         self.query_one("#case-box").border_title = "Case"
         self.query_one("#incidents-box").border_title = "Incidents of the latest analysis"
-        self.query_one("#activity-box").border_title = "Events over time, per source file"
+        self.query_one("#activity-box").border_title = "Events over time"
         self.query_one("#top-sources").border_title = "Busiest sources (Enter: their events)"
         self.query_one("#top-accounts").border_title = "Busiest accounts (Enter: their events)"
         self.query_one("#files").border_title = "Ingested files  (r: rejected lines)"
@@ -141,14 +141,15 @@ class OverviewScreen(VedetteScreen):
     def _show_activity(self, a: Activity) -> None:
         box = self.query_one("#activity-box", Vertical)
         box.remove_children()
-        by = "host" if self.activity_by == "host" else "source file"
-        box.border_title = f"Events over time, per {by}  (h: per {'source file' if by == 'host' else 'host'})"
+        by = "host" if self.activity_by == "host" else "log file (rotations together)"
+        box.border_title = f"Events over time, per {by}  (h: per {'log file' if by == 'host' else 'host'})"
         if not a.series:
             box.mount(Label(Text("no timestamped events", style="dim")))
             return
         rows = []
         for name, counts in a.series.items():
-            label = name.rsplit("/", 1)[-1] if self.activity_by == "source_file" else name
+            # A log is shown as folder/name (two hosts' auth.log differ by folder), rotations folded in.
+            label = "/".join(name.split("/")[-2:]) + "*" if self.activity_by == "source_file" else name
             row = Horizontal(
                 Label(Text(plain(label, limit=28), no_wrap=True), classes="spark-label"),
                 Sparkline(counts, summary_function=max, classes="spark"),
@@ -170,7 +171,7 @@ class OverviewScreen(VedetteScreen):
     def _show_files(self, data) -> None:
         files, reasons = data
         self._fill("#files", ("file", "format", "events", "rejected", "status"),
-                   [(f["path"].rsplit("/", 1)[-1], f["format"], f["events"], f["rejected"], f["status"])
+                   [("/".join(f["path"].split("/")[-2:]), f["format"], f["events"], f["rejected"], f["status"])
                     for f in files])
         if reasons:
             top = ", ".join(f"{plain(r, limit=40)} ({n:,})" for r, n in reasons[:2])

@@ -42,7 +42,7 @@ class RejectsScreen(VedetteScreen):
                 t.append("No rejected lines: every line became an event or was skipped by design.", style="green")
             else:
                 t.append("Why lines were rejected: ", style="bold")
-                t.append("  ".join(f"{plain(r, limit=60)} ({n:,})" for r, n in msg.rows[:6]))
+                t.append("  ".join(f"{plain(r, limit=100)} ({n:,})" for r, n in msg.rows[:6]))
             self.query_one("#rejects-reasons", Static).update(t)
             return
         self.rows = msg.rows
@@ -52,7 +52,7 @@ class RejectsScreen(VedetteScreen):
             table.add_column(c, key=c)
         for r in msg.rows:
             table.add_row(cell(str(r["source_file"] or "").rsplit("/", 1)[-1]), cell(r["line_no"]),
-                          cell(r["reason"], limit=50), cell(r["raw"], limit=160))
+                          cell(r["reason"], limit=80), cell(r["raw"], limit=160))
         if len(msg.rows) >= REJECTS_SHOWN:
             self.notify(f"Showing the first {REJECTS_SHOWN:,} rejected lines; the SQL console (4) has them all "
                         "(SELECT * FROM rejects).", markup=False)
