@@ -137,8 +137,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed usage and the reason
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     if not args.command:
-        parser.print_help()
-        return EXIT_OK
+        # Plain `vedette` on a terminal opens the case in this folder, if there is one.
+        from store.case import DEFAULT_DB
+
+        db = os.environ.get("VEDETTE_DB", DEFAULT_DB)
+        if _interactive() and Path(db).exists():
+            argv = ["tui", "--db", db]
+            args = parser.parse_args(argv)
+        else:
+            parser.print_help()
+            return EXIT_OK
     try:
         handler = {"open": cmd_open, "ingest": cmd_ingest, "analyze": cmd_analyze, "incidents": cmd_incidents, "query": cmd_query,
                    "eval": cmd_eval, "demo": cmd_demo, "report": cmd_report, "tui": cmd_tui}[args.command]
