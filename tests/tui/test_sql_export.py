@@ -96,7 +96,11 @@ async def test_export_current_table(case_path, make_app, tmp_path):
 
 
 async def test_pdf_key_uses_engine_report_or_says_it_is_missing(case_path, make_app, tmp_path, monkeypatch):
+    import engine
+
+    monkeypatch.chdir(tmp_path)  # the dialog proposes a file in the working folder
     monkeypatch.setitem(sys.modules, "engine.report", None)  # as if the module were not there
+    monkeypatch.delattr(engine, "report", raising=False)  # ...even after another test imported it
     app = make_app(case_path, start="incidents")
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
