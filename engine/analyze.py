@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -77,7 +78,12 @@ def analyze(
 
     t = time.perf_counter()
     stage("sessions")
+    # scikit-learn, shap and hdbscan take seconds to import; DuckDB releases the GIL while it
+    # builds the sessions, so the imports happen meanwhile instead of after.
+    warm = threading.Thread(target=_import_models, name="vedette-import-models", daemon=True)
+    warm.start()
     counts = sessions.build(con)
+    warm.join()
     timings["sessions"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -148,6 +154,15 @@ def apply_suppressions(con, scores: dict[str, scoring.KindScores]) -> int:
                 ks.rules[i] = [*ks.rules[i], "suppressed"]
                 n += 1
     return n
+
+
+def _import_models() -> None:
+    try:
+        import hdbscan  # noqa: F401
+        import shap  # noqa: F401
+        import sklearn.ensemble  # noqa: F401
+    except Exception:  # the stage that needs it reports the real error
+        pass
 
 
 class AnalysisCancelled(Exception):
