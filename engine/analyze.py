@@ -210,8 +210,10 @@ def _store(case: Case, run_id: str, started: datetime, scores: dict[str, scoring
     try:
         with case.transaction():
             con.execute("DELETE FROM sessions")
-            for kind in list(sessions.FEATURES) + ["ssh_conn"]:
-                names = sessions.FEATURES.get(kind, ("attempts", "successes", "duration_s"))
+            # Scored kinds, plus the drill-down kinds: SSH connections and per-account windows.
+            unscored = {"ssh_conn": ("attempts", "successes", "duration_s"), "ssh_user": ("distinct_sources",)}
+            for kind in list(sessions.FEATURES) + list(unscored):
+                names = sessions.FEATURES.get(kind) or unscored[kind]
                 feats = ", ".join(f"'{n}', f.{n}" for n in names)
                 scored_cols = (
                     "s.anomaly, s.risk, s.severity, s.category, s.rules, s.techniques, s.top_features::JSON, s.incident_id"

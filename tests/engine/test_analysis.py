@@ -197,4 +197,8 @@ def test_run_is_recorded_with_sessions(analysed) -> None:
     n = case.con.execute("SELECT count(*) FROM sessions WHERE incident_id IS NOT NULL").fetchone()[0]
     assert n == sum(i["sessions"] for i in incidents)
     kinds = {r[0] for r in case.con.execute("SELECT DISTINCT kind FROM sessions").fetchall()}
-    assert {"ssh_source", "ssh_conn", "web", "flow", "beacon"} <= kinds
+    assert {"ssh_source", "ssh_conn", "ssh_user", "web", "flow", "beacon"} <= kinds
+    # A per-account window knows how many sources were after the account.
+    n = case.con.execute("SELECT max((features->>'distinct_sources')::DOUBLE) FROM sessions WHERE kind = 'ssh_user'"
+                         ).fetchone()[0]
+    assert n >= 20  # 60 bots share 5 accounts, 2-4 tries each
