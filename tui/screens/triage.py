@@ -37,8 +37,9 @@ class TriageActions:
         Binding("P", "report", "PDF", id="incident.report", tooltip="Write this incident's PDF report"),
     ]
 
-    def current_incident(self) -> dict | None:  # pragma: no cover - provided by the screen
-        raise NotImplementedError
+    def current_incident(self) -> dict | None:  # pragma: no cover - each screen overrides it
+        """The incident the triage keys act on (the table's cursor row, or the detail's incident)."""
+        return None
 
     def triage_palette_commands(self) -> list[tuple[str, str, str]]:
         return [
