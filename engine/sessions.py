@@ -105,6 +105,13 @@ def _windowed(select_sql: str, part: str, gap: str) -> str:
     ) _w USING (eid)"""
 
 
+def _source_head(prefix: str, kind: str, key: str) -> str:
+    """The columns every per-source session starts with: id, kind, entities, span, size."""
+    return f"""'{prefix}-' || md5({key} || '#' || win::VARCHAR)[:12] AS session_id, '{kind}' AS kind,
+           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events"""
+
+
 _AUTH_FAIL = "(action LIKE 'auth\\_%' ESCAPE '\\' AND action <> 'auth_publickey' AND outcome = 'failure')"
 _ATTEMPT = f"({_AUTH_FAIL} OR action IN ('pam_auth_failure', 'invalid_user', 'root_login_refused', 'user_not_allowed'))"
 _SUCCESS = "(action LIKE 'auth\\_%' ESCAPE '\\' AND outcome = 'success')"
@@ -285,9 +292,7 @@ def build_web(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_web AS
     WITH w AS ({_windowed(_WEB_EVENTS, 'src_ip, ua', '$web_gap')})
-    SELECT 'W-' || md5(src_ip || '#' || ua || '#' || win::VARCHAR)[:12] AS session_id, 'web' AS kind,
-           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
-           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events, any_value(user_agent) AS user_agent,
+    SELECT {_source_head('W', 'web', "src_ip || '#' || ua")}, any_value(user_agent) AS user_agent,
            count(*)::DOUBLE AS requests,
            (count(*) / greatest(epoch(max(ts)) - epoch(min(ts)), 60) * 60)::DOUBLE AS requests_per_min,
            count(DISTINCT path)::DOUBLE AS distinct_paths,
@@ -316,9 +321,7 @@ _FLOW_EVENTS = (
 def build_flows(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_flow AS
-    SELECT 'F-' || md5(src_ip || '#' || win::VARCHAR)[:12] AS session_id, 'flow' AS kind,
-           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
-           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+    SELECT {_source_head('F', 'flow', 'src_ip')},
            count(*)::DOUBLE AS flows,
            count(DISTINCT dst_ip)::DOUBLE AS distinct_dst_ips,
            count(DISTINCT dst_port)::DOUBLE AS distinct_dst_ports,
@@ -367,9 +370,7 @@ _IDS_EVENTS = (
 def build_ids(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_ids AS
-    SELECT 'I-' || md5(src_ip || '#' || win::VARCHAR)[:12] AS session_id, 'ids' AS kind,
-           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
-           min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
+    SELECT {_source_head('I', 'ids', 'src_ip')},
            list(DISTINCT signature) FILTER (signature IS NOT NULL) AS signatures,
            list(DISTINCT dst_ip) FILTER (dst_ip IS NOT NULL) AS dst_ips,
            count(*)::DOUBLE AS alerts,
