@@ -11,6 +11,9 @@ input line with:
 - ``_skip``: NULL, or the reason the line is skipped by design (Suricata ``stats``, Zeek ``#`` lines).
 
 Every input line must come out exactly once: the ingest core checks the counts add up.
+``fixups`` are statements run after the rows are materialised in the temp table ``_parsed``
+(e.g. an UPDATE that fills a field from an earlier line of the same connection): work that needs
+other rows of the chunk, done once on the stored rows rather than inside the SELECT.
 ``samples`` are literal lines with the fields they must give; ``tests/engine`` checks them all.
 """
 
@@ -65,6 +68,7 @@ class LogFormat:
     build_sql: (sql, params) for one chunk, see the module docstring.
     samples: literal lines with the events they must give.
     priority: breaks detection ties, higher wins.
+    fixups: SQL statements run on ``_parsed`` once the chunk's rows are in it.
     """
 
     name: str
@@ -73,6 +77,7 @@ class LogFormat:
     build_sql: Callable[[FileContext], tuple[str, dict[str, Any]]]
     samples: tuple[Sample, ...] = field(default=())
     priority: int = 0
+    fixups: tuple[str, ...] = ()
 
 
 def json_object(line: str) -> dict[str, Any] | None:
@@ -95,8 +100,6 @@ def decode_lines(data: bytes, first_line_no: int) -> pa.Table:
     a newline is still a line. The bytes go into Arrow as they are (no Python string per line):
     the newline positions found by numpy become the offsets of a string array.
     """
-    if not data:
-        return pa.table({"line_no": pa.array([], pa.int64()), "line": pa.array([], pa.large_string())})
     if b"\x00" in data:
         data = data.replace(b"\x00", b"\\x00")
     try:
@@ -105,16 +108,36 @@ def decode_lines(data: bytes, first_line_no: int) -> pa.Table:
         data = data.decode("utf-8", "backslashreplace").encode("utf-8")
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     ends = newlines + 1
-    if not len(ends) or ends[-1] != len(data):
+    if len(data) and (not len(ends) or ends[-1] != len(data)):
         ends = np.append(ends, len(data))
     offsets = np.concatenate(([0], ends)).astype(np.int64)
     n = len(offsets) - 1
+    # Arrays are built from buffers: pa.array()/pa.table() would import pandas (0.3 s a process).
     raw = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
     lines = pc.utf8_rtrim(raw, "\r\n")
-    line_nos = pa.array(np.arange(first_line_no, first_line_no + n, dtype=np.int64))
-    table = pa.table({"line_no": line_nos, "line": lines})
+    line_nos = pa.Array.from_buffers(
+        pa.int64(), n, [None, pa.py_buffer(np.arange(first_line_no, first_line_no + n, dtype=np.int64))]
+    )
+    table = pa.Table.from_arrays([line_nos, lines], names=["line_no", "line"])
     # Many record batches, so DuckDB parses them on every core (one batch is one thread).
     return pa.Table.from_batches(table.to_batches(max_chunksize=1 << 16), table.schema)
+
+
+_COLUMNS: dict[str, tuple[str, ...]] = {}
+
+
+def _output_columns(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The column names of a format's SELECT, so its rows are cast to the event types and
+    materialised once. Binding a format's SQL takes tens of milliseconds and every chunk of a
+    file has the same SQL, so the names are kept per SQL text."""
+    cols = _COLUMNS.get(sql)
+    if cols is None:
+        cur = con.execute(f"SELECT * FROM ({sql}) LIMIT 0", params or None)
+        cols = tuple(d[0] for d in cur.description)
+        if len(_COLUMNS) > 64:
+            _COLUMNS.clear()
+        _COLUMNS[sql] = cols
+    return cols
 
 
 def run_format(
@@ -137,8 +160,7 @@ def run_format(
         f"WHERE strlen(line) <= {limit} AND regexp_matches(line, '[^ \t\r\n]')"
     )
     sql, params = fmt.build_sql(ctx)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _fmt AS {sql}", params or None)
-    cols = [r[0] for r in con.execute("DESCRIBE _fmt").fetchall()]
+    cols = _output_columns(con, sql, params)
     for needed in ("line_no", "raw", "_reject", "_skip"):
         if needed not in cols:
             raise ValueError(f"format {fmt.name!r}: its SQL must produce a {needed!r} column")
@@ -150,7 +172,7 @@ def run_format(
     casts = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]} AS "{c}"' for c in cols if c in EVENT_COLUMN_TYPES)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT {casts}, _reject::VARCHAR AS _reject, _skip::VARCHAR AS _skip FROM _fmt
+        SELECT {casts}, _reject::VARCHAR AS _reject, _skip::VARCHAR AS _skip FROM ({sql}) _fmt
         UNION ALL BY NAME
         SELECT line_no, left(line, 4096) AS raw,
                'line is ' || strlen(line) || ' bytes, over the ' || {limit} ||
@@ -158,9 +180,11 @@ def run_format(
         FROM _chunk WHERE strlen(line) > {limit}
         UNION ALL BY NAME
         SELECT line_no, line::VARCHAR AS raw, NULL AS _reject, 'blank line' AS _skip
-        FROM _chunk WHERE strlen(line) <= {limit} AND NOT regexp_matches(line, '[^ \t\r\n]')"""
+        FROM _chunk WHERE strlen(line) <= {limit} AND NOT regexp_matches(line, '[^ \t\r\n]')""",
+        params or None,
     )
-    con.execute("DROP TABLE _fmt")
+    for statement in fmt.fixups:
+        con.execute(statement)
     con.unregister("_chunk")
 
 

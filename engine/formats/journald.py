@@ -149,4 +149,5 @@ FORMAT = LogFormat(
     build_sql=build_sql,
     samples=SAMPLES,
     priority=10,
+    fixups=(sshd.FILL_ADDRESS_SQL,),
 )

@@ -21,7 +21,8 @@ How a message is classified, without a Python loop and cheaply enough for millio
    unifies the CASE branches' structs by field name, so the output columns read fixed slots.
 5. Lines that name no address (``Disconnecting: Too many authentication failures [preauth]``,
    ``kex_exchange_identification: ...``, pam session lines) take ``src_ip``/``src_port`` from the
-   earlier event of the same host, program and pid (the same sshd connection), with a window.
+   earlier event of the same host, program and pid (the same sshd connection): an ASOF join run
+   on the materialised rows (:data:`FILL_ADDRESS_SQL`, the formats' fixup).
 
 Regexes that take a user name are anchored at the end of the message and arranged so that a user
 name holding ``from 10.0.0.1 port 22`` cannot move the address (see the injection tests).
@@ -727,38 +728,32 @@ BASE_COLUMNS = ("line_no", "raw", "ts", "host", "program", "pid", "message", "_r
 def wrap(base_sql: str) -> str:
     """The full format SELECT from a base SELECT with ``BASE_COLUMNS``.
 
-    Adds the vocabulary columns and fills ``src_ip``/``src_port`` of sshd lines that name no
-    address (and port) from the latest earlier event of the same host, program and pid that
-    names one (the same sshd connection). The window runs over a narrow projection (sorting the
-    wide rows costs several times more) of the connections that have such lines only, and is
-    joined back on ``line_no``.
+    Adds the vocabulary columns. ``src_ip``/``src_port`` are NULL where the message names no
+    address; :data:`FILL_ADDRESS_SQL` (the format's fixup) fills them afterwards.
     """
-    ev = "_reject IS NULL AND _skip IS NULL"
     cols = ", ".join(BASE_COLUMNS)
-    out_cols = ", ".join(f"_e.{c}" for c in BASE_COLUMNS)
     flags = flags_sql("_rule", "_m")
     f = fields_sql("_rule")
     return f"""
-WITH _e AS MATERIALIZED (
-    SELECT {cols}, _sshd,
+    SELECT {cols},
         {action_sql("_rule")} AS action,
         {outcome_sql("_rule")} AS outcome,
         {f["user"]} AS "user",
         {f["auth_method"]} AS auth_method,
-        {f["src_ip"]} AS _src_ip,
-        {f["src_port"]} AS _src_port,
+        {f["src_ip"]} AS src_ip,
+        {f["src_port"]} AS src_port,
         {f["dst_ip"]} AS dst_ip,
         {f["dst_port"]} AS dst_port
     FROM (
         SELECT *, {flags["_k"]} AS _k, {flags["_rf"]} AS _rf, {flags["_pa"]} AS _pa, {flags["_pb"]} AS _pb
         FROM (
-          SELECT {cols}, _sshd, _m, _rule, {merged_slots_sql("_c", "_c2")}
+          SELECT {cols}, _m, _rule, {merged_slots_sql("_c", "_c2")}
           FROM (
             SELECT *, {captures_fallback_sql("_rule", "_m", "_c")} AS _c2
             FROM (
             SELECT *, {captures_sql("_rule", "_m")} AS _c
             FROM (
-                SELECT *, {rule_id_sql("_m", "_m1", "program", "_sshd", ev)} AS _rule
+                SELECT *, {rule_id_sql("_m", "_m1", "program", "_sshd", "_reject IS NULL AND _skip IS NULL")} AS _rule
                 FROM (
                     SELECT *, left(_m, 1) AS _m1
                     FROM (
@@ -775,25 +770,29 @@ WITH _e AS MATERIALIZED (
           ) _x2
         ) _x
     ) _y
-),
-_need AS (
-    SELECT DISTINCT host, program, pid FROM _e WHERE _sshd AND pid IS NOT NULL AND _src_ip IS NULL
-),
-_fill AS (
-    SELECT line_no, _prev
-    FROM (
-        SELECT _e.line_no, _e._src_ip,
-            last_value(CASE WHEN _e._src_ip IS NOT NULL THEN {{'ip': _e._src_ip, 'port': _e._src_port}} END IGNORE NULLS)
-                OVER (PARTITION BY _e.host, _e.program, _e.pid ORDER BY _e.line_no
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS _prev
-        FROM _e SEMI JOIN _need _k
-            ON _e.host IS NOT DISTINCT FROM _k.host AND _e.program = _k.program AND _e.pid = _k.pid
-        WHERE _e._sshd
-    ) _w
-    WHERE _src_ip IS NULL AND _prev IS NOT NULL
-)
-SELECT {out_cols}, _e.action, _e.outcome, _e."user", _e.auth_method, _e.dst_ip, _e.dst_port,
-    CASE WHEN _e._src_ip IS NULL THEN _fill._prev.ip ELSE _e._src_ip END AS src_ip,
-    CASE WHEN _e._src_ip IS NULL THEN _fill._prev.port ELSE _e._src_port END AS src_port
-FROM _e LEFT JOIN _fill ON _e.line_no = _fill.line_no
 """
+
+
+def _fill_address_sql() -> str:
+    """sshd lines that name no address (``Disconnecting: Too many authentication failures
+    [preauth]``, ``kex_exchange_identification: ...``, pam session lines) take ``src_ip`` and
+    ``src_port`` from the latest earlier line of the same host, program and pid that names one:
+    the same sshd connection. An ASOF join over the two narrow sides, run on ``_parsed``."""
+    sshd = is_sshd_sql("program")
+    event = "_reject IS NULL AND _skip IS NULL AND pid IS NOT NULL"
+    return f"""
+UPDATE _parsed SET src_ip = _f.ip, src_port = _f.port
+FROM (
+    SELECT _n.line_no, _s.src_ip AS ip, _s.src_port AS port
+    FROM (SELECT line_no, host, program, pid FROM _parsed
+          WHERE src_ip IS NULL AND {event} AND {sshd}) _n
+    ASOF JOIN (SELECT line_no, host, program, pid, src_ip, src_port FROM _parsed
+               WHERE src_ip IS NOT NULL AND {event} AND {sshd}) _s
+      ON _n.host IS NOT DISTINCT FROM _s.host AND _n.program = _s.program AND _n.pid = _s.pid
+         AND _n.line_no > _s.line_no
+) _f
+WHERE _parsed.line_no = _f.line_no
+"""
+
+
+FILL_ADDRESS_SQL = _fill_address_sql()
