@@ -88,20 +88,40 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     con.execute(sql, used or None)
 
 
-# A window id: a new window starts at the first event and after each gap longer than $gap.
-# The windows run over a narrow projection (id, partition, time) joined back by id: sorting the
-# whole rows through two window passes cost more than the join.
-def _windowed(select_sql: str, part: str, gap: str) -> str:
-    cols = ", ".join(dict.fromkeys(["eid", *(p.strip() for p in part.split(",")), "ts"]))
+# A window id: a new window starts at the first event and after each gap longer than $gap. The
+# windows run over a narrow projection (id, partition, time) joined back by id: sorting whole rows
+# through the window passes cost more than the join. Two ways to number them, by the size of the
+# partitions:
+# - long partitions (a source's or an account's events: a brute force is 100,000s of them): the
+#   breaks come from one lag(), and every event finds its window's first event with an ASOF join;
+#   the window id is that event's id. A running sum over such partitions costs twice as much
+#   (DuckDB builds a segment tree for it).
+# - short partitions (one sshd connection's few lines, 100,000s of partitions): a running sum of
+#   the breaks, which is cheap there, while the ASOF join pays per partition.
+def _windowed(select_sql: str, part: str, gap: str, *, long_partitions: bool = True) -> str:
+    keys = list(dict.fromkeys(p.strip() for p in part.split(",")))
+    cols = ", ".join(dict.fromkeys(["eid", *keys, "ts"]))
     order = f"PARTITION BY {part} ORDER BY ts, eid"
-    return f"""
-    SELECT _t.*, _w.win FROM ({select_sql}) _t JOIN (
+    if long_partitions:
+        same = " AND ".join(f"_b.{k} IS NOT DISTINCT FROM _s.{k}" for k in keys)
+        numbered = f"""
+        WITH _b AS MATERIALIZED (
+            SELECT {cols}, lag(ts) OVER ({order}) AS _prev FROM ({select_sql}) _e
+        )
+        SELECT _b.eid, _s.eid AS win
+        FROM _b ASOF JOIN (
+            SELECT {cols} FROM _b WHERE _prev IS NULL OR epoch(ts) - epoch(_prev) > {gap}
+        ) _s ON {same} AND _b.ts >= _s.ts"""
+    else:
+        numbered = f"""
         SELECT eid, sum(brk) OVER ({order} ROWS UNBOUNDED PRECEDING) AS win
         FROM (
             SELECT {cols}, CASE WHEN lag(ts) OVER ({order}) IS NULL
                                OR epoch(ts) - epoch(lag(ts) OVER ({order})) > {gap} THEN 1 ELSE 0 END AS brk
-            FROM ({select_sql})
-        )
+            FROM ({select_sql}) _e
+        ) _n"""
+    return f"""
+    SELECT _t.*, _w.win FROM ({select_sql}) _t JOIN ({numbered}
     ) _w USING (eid)"""
 
 
@@ -122,8 +142,10 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
     _run(con, """
     CREATE OR REPLACE TEMP TABLE _ssh AS
     SELECT event_id AS eid, ts, host, pid, action, outcome, src_ip, "user", auth_method,
-           (action = 'invalid_user' OR contains(lower(message), 'invalid user')
-            OR contains(lower(message), 'illegal user')) AS invalid_flag
+           -- sshd writes "Invalid user" / "invalid user" (and "Illegal"/"illegal" in old versions);
+           -- contains() on the two spellings is several times cheaper than lower() of every message.
+           (action = 'invalid_user' OR contains(message, 'nvalid user ') OR contains(message, 'llegal user ')
+            ) AS invalid_flag
     FROM events
     WHERE ts IS NOT NULL AND program LIKE 'sshd%' AND format IN ('syslog', 'journald')
     """)
@@ -205,12 +227,13 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
     """)
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_ssh_source AS
-    WITH ev AS (
-        SELECT *,
-               {_ATTEMPT} AS is_attempt,
-               {_SUCCESS} AS is_success,
-               min(ts) FILTER ({_SUCCESS}) OVER (PARTITION BY src_ip, win) AS first_success
-        FROM _src_win
+    WITH ev0 AS (
+        SELECT *, {_ATTEMPT} AS is_attempt, {_SUCCESS} AS is_success FROM _src_win
+    ), fs AS (
+        -- a group-by and a join: a window over the whole rows would sort them all
+        SELECT src_ip, win, min(ts) AS first_success FROM ev0 WHERE is_success GROUP BY ALL
+    ), ev AS (
+        SELECT ev0.*, fs.first_success FROM ev0 LEFT JOIN fs USING (src_ip, win)
     ), gaps AS (
         SELECT src_ip, win, epoch(ts) - epoch(lag(ts) OVER (PARTITION BY src_ip, win ORDER BY ts, eid)) AS gap
         FROM ev WHERE is_attempt AND action <> 'invalid_user'
@@ -271,7 +294,7 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
            count(*) FILTER ({_ATTEMPT}) AS attempts, count(*) FILTER ({_SUCCESS}) AS successes,
            epoch(max(ts)) - epoch(min(ts)) AS duration_s
-    FROM ({_windowed('SELECT * FROM _ssh WHERE pid IS NOT NULL', 'host, pid', '$conn_gap')})
+    FROM ({_windowed('SELECT * FROM _ssh WHERE pid IS NOT NULL', 'host, pid', '$conn_gap', long_partitions=False)})
     GROUP BY host, pid, win
     """)
 
