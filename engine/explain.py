@@ -88,7 +88,7 @@ def explain(scores: dict[str, KindScores], budget: int = config.SHAP_MAX_SESSION
 
     for kind, rows in by_kind.items():
         ks = scores[kind]
-        explainer = shap.TreeExplainer(ks.model)
+        explainer = shap.TreeExplainer(forest_as_shap_model(ks.model))
         values = np.asarray(explainer.shap_values(ks.X[rows]))
         contrib = -values
         norm = np.abs(contrib).sum(axis=1, keepdims=True)
@@ -102,6 +102,56 @@ def explain(scores: dict[str, KindScores], budget: int = config.SHAP_MAX_SESSION
                 for k in order if contrib[j, k] > 0
             ]
     return out
+
+
+def _average_path_length(n: np.ndarray) -> np.ndarray:
+    """Expected path length of an unsuccessful search in a binary search tree of n points: what an
+    isolation tree adds for the points left in a leaf (Liu et al., 2008; sklearn's formula)."""
+    n = np.asarray(n, dtype=np.float64)
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    big = n > 2
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+def forest_as_shap_model(forest) -> dict:
+    """A fitted IsolationForest as SHAP's generic tree-ensemble dict.
+
+    It is what ``shap.TreeExplainer(forest)`` builds itself (each node's value is the mean path
+    length of the training points under it: a leaf's depth plus the average path length of the
+    points it holds), computed with arrays: shap's own conversion calls sklearn's validated
+    ``_average_path_length`` once per leaf and spends seconds on a 100-tree forest.
+    """
+    trees = []
+    scaling = 1.0 / len(forest.estimators_)  # the forest's output is the mean over its trees
+    for est, feats in zip(forest.estimators_, forest.estimators_features_):
+        t = est.tree_
+        left = t.children_left.astype(np.int32)
+        right = t.children_right.astype(np.int32)
+        n = t.n_node_samples.astype(np.float64)
+        count = len(left)
+        depth = np.zeros(count, dtype=np.int64)
+        for i in range(count):  # sklearn numbers a parent before its children
+            if left[i] >= 0:
+                depth[left[i]] = depth[right[i]] = depth[i] + 1
+        leaf = left < 0
+        total = np.where(leaf, (depth + _average_path_length(n)) * n, 0.0)
+        for i in range(count - 1, -1, -1):  # children before their parent
+            if not leaf[i]:
+                total[i] = total[left[i]] + total[right[i]]
+        values = (total / n).reshape(-1, 1) * scaling
+        features = t.feature.astype(np.int64)
+        trees.append({
+            "children_left": left,
+            "children_right": right,
+            "children_default": left,
+            "features": np.where(features >= 0, np.asarray(feats)[np.maximum(features, 0)], features),
+            "thresholds": t.threshold.astype(np.float64),
+            "values": values,
+            "node_sample_weight": t.weighted_n_node_samples.astype(np.float64),
+        })
+    return {"trees": trees, "tree_output": "raw_value", "input_dtype": np.float32, "internal_dtype": np.float64}
 
 
 def aggregate(per_session: list[list[dict]], top: int = config.TOP_FEATURES) -> list[dict]:
