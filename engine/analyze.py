@@ -78,12 +78,11 @@ def analyze(
 
     t = time.perf_counter()
     stage("sessions")
-    # scikit-learn, shap and hdbscan take seconds to import; DuckDB releases the GIL while it
-    # builds the sessions, so the imports happen meanwhile instead of after.
-    warm = threading.Thread(target=_import_models, name="vedette-import-models", daemon=True)
-    warm.start()
+    # DuckDB releases the GIL while it builds the sessions: the model imports go on meanwhile
+    # (if a caller did not start them earlier, during its ingest).
+    preload_models()
     counts = sessions.build(con)
-    warm.join()
+    _models_ready()
     timings["sessions"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -163,6 +162,30 @@ def _import_models() -> None:
         import sklearn.ensemble  # noqa: F401
     except Exception:  # the stage that needs it reports the real error
         pass
+
+
+_models_thread: threading.Thread | None = None
+_models_lock = threading.Lock()
+
+
+def preload_models() -> None:
+    """Start importing scikit-learn, shap and hdbscan in a background thread.
+
+    They take seconds of CPU to import. A caller that is about to ingest and then analyse (``vedette
+    PATH``, ``vedette demo``) calls this first, so the imports use the core the ingest leaves idle.
+    Calling it again does nothing.
+    """
+    global _models_thread
+    with _models_lock:
+        if _models_thread is None:
+            _models_thread = threading.Thread(target=_import_models, name="vedette-import-models", daemon=True)
+            _models_thread.start()
+
+
+def _models_ready() -> None:
+    preload_models()
+    assert _models_thread is not None
+    _models_thread.join()
 
 
 class AnalysisCancelled(Exception):

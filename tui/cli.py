@@ -296,9 +296,17 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     return _show_incidents(args.db, args.json, None)
 
 
+def _preload_models() -> None:
+    """The analysis follows the ingest: its model libraries import meanwhile."""
+    from engine.analyze import preload_models
+
+    preload_models()
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     code = EXIT_OK
     if args.paths:
+        _preload_models()
         start = time.perf_counter()
         result = _run_ingest(args.db, args.paths, None, args.tz)
         _print_ingest_table(result, time.perf_counter() - start)
@@ -517,6 +525,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for stale in (db, Path(str(db) + ".wal")):
         if stale.exists():
             stale.unlink()
+    _preload_models()
     start = time.perf_counter()
     result = _run_ingest(str(db), [str(logs)], None, "UTC")
     _print_ingest_table(result, time.perf_counter() - start)
