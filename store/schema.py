@@ -220,9 +220,11 @@ def event_table_for(format_name: str) -> str:
     return FORMAT_TABLE.get(format_name, DEFAULT_EVENT_TABLE)
 
 
-def _event_table_ddl(name: str) -> str:
-    cols = ",\n    ".join(f'"{c}" {EVENT_COLUMN_TYPES[c]}' for c in EVENT_TABLES[name])
-    return f"CREATE TABLE {name} (\n    source_id INTEGER,\n    {cols}\n)"
+def _event_table_ddl(name: str, create_as: str | None = None, zstd: tuple[str, ...] = ()) -> str:
+    cols = ",\n    ".join(
+        f'"{c}" {EVENT_COLUMN_TYPES[c]}' + (" USING COMPRESSION zstd" if c in zstd else "") for c in EVENT_TABLES[name]
+    )
+    return f"CREATE TABLE {create_as or name} (\n    source_id INTEGER,\n    {cols}\n)"
 
 
 def events_view_sql() -> str:
@@ -261,6 +263,28 @@ def _move_events_statements() -> tuple[str, ...]:
 
 MIGRATIONS += (
     Migration(4, "events stored per format family; `events` becomes a view", _move_events_statements()),
+)
+
+# The raw lines of access logs and JSON/TSV network logs are long (200-1,000 bytes): zstd stores
+# them in half the time of DuckDB's default choice (it analyses every segment for FSST) and in a
+# third of the space, and a text search over them reads no slower. Syslog lines are short and
+# paged through most; they keep the default, which reads single rows faster.
+ZSTD_COLUMNS: dict[str, tuple[str, ...]] = {"ev_web": ("raw",), "ev_net": ("raw",)}
+
+
+def _zstd_statements() -> tuple[str, ...]:
+    out = []
+    for table, cols in ZSTD_COLUMNS.items():
+        out.append(_event_table_ddl(table, f"{table}_zstd", cols))
+        out.append(f"INSERT INTO {table}_zstd SELECT * FROM {table}")
+        out.append(f"DROP TABLE {table}")
+        out.append(f"ALTER TABLE {table}_zstd RENAME TO {table}")
+    out.append(events_view_sql())
+    return tuple(out)
+
+
+MIGRATIONS += (
+    Migration(5, "raw lines of web and network events compressed with zstd", _zstd_statements()),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,65 @@
+"""The case store's schema migrations, on a real DuckDB file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from engine.formats.base import parse_lines
+from engine.ingest import ingest
+from store.case import Case
+from store.schema import MIGRATIONS, SCHEMA_VERSION
+
+ACCESS = (
+    '203.0.113.9 - - [21/Nov/2026:10:00:00 +0000] "GET /wp-login.php HTTP/1.1" 404 153 "-" "sqlmap/1.7"\n'
+    '198.51.100.4 - - [21/Nov/2026:10:00:01 +0000] "GET / HTTP/1.1" 200 512 "-" "Mozilla/5.0"\n'
+)
+
+
+def _case_at_version(path: Path, version: int) -> None:
+    """A case file as a vedette of schema ``version`` left it: only the migrations up to it."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for migration in MIGRATIONS:
+        if migration.version > version:
+            break
+        for statement in migration.statements:
+            con.execute(statement)
+    con.execute("INSERT INTO meta VALUES ('schema_version', $v)", {"v": str(version)})
+    con.close()
+
+
+def test_migration_5_keeps_every_event_and_stores_long_raw_lines_with_zstd(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    _case_at_version(db, 4)
+    rows = parse_lines("access", ACCESS.splitlines())
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO sources (id, path, format, fingerprint, fp_len) VALUES (nextval('sources_id_seq'), '/var/log/nginx/access.log', 'access', 'f', 1)")
+    for r in rows:
+        con.execute(
+            "INSERT INTO ev_web (source_id, ts, line_no, action, src_ip, method, path, status, user_agent, raw) "
+            "VALUES (1, $ts, $line_no, $action, $src_ip, $method, $path, $status, $user_agent, $raw)",
+            {k: r[k] for k in ("ts", "line_no", "action", "src_ip", "method", "path", "status", "user_agent", "raw")},
+        )
+    con.close()
+
+    with Case.open(db) as case:
+        assert case.schema_version() == SCHEMA_VERSION >= 5
+        got = case.con.execute(
+            "SELECT source_file, line_no, src_ip, status, user_agent, raw FROM events ORDER BY line_no"
+        ).fetchall()
+        assert got == [
+            ("/var/log/nginx/access.log", 1, "203.0.113.9", 404, "sqlmap/1.7", ACCESS.splitlines()[0]),
+            ("/var/log/nginx/access.log", 2, "198.51.100.4", 200, "Mozilla/5.0", ACCESS.splitlines()[1]),
+        ]
+        # New lines land in the rebuilt table and are written with zstd.
+        log = tmp_path / "access.log"
+        log.write_text(ACCESS.replace("21/Nov", "22/Nov") * 2000)
+        ingest(case, [log], tz="UTC")
+        case.con.execute("CHECKPOINT")
+        kinds = {r[0] for r in case.con.execute(
+            "SELECT DISTINCT compression FROM pragma_storage_info('ev_web') WHERE column_name = 'raw'"
+        ).fetchall()}
+        assert "ZSTD" in kinds
+        assert case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 2 + 4000
