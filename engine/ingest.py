@@ -662,9 +662,10 @@ def _commit_chunk(
                 {"id": source_id, "path": path, "fmt": fmt_name, "fp": fingerprint, "fl": fp_len,
                  "c": compression, "size": st.st_size, "mtime": st.st_mtime},
             )
-        run_format(con, fmt, ctx, table, config.MAX_LINE_CHARS)
-        present = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
         target = event_table_for(fmt_name)
+        prior = f"SELECT * FROM {target} WHERE source_id = {int(source_id)}" if line_no > 1 else None
+        run_format(con, fmt, ctx, table, config.MAX_LINE_CHARS, prior)
+        present = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
         stored = EVENT_TABLES[target]
         lost = sorted(c for c in present if c in EVENT_COLUMN_NAMES and c not in stored
                       and c not in DERIVED_EVENT_COLUMNS)

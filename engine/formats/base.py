@@ -13,7 +13,9 @@ input line with:
 Every input line must come out exactly once: the ingest core checks the counts add up.
 ``fixups`` are statements run after the rows are materialised in the temp table ``_parsed``
 (e.g. an UPDATE that fills a field from an earlier line of the same connection): work that needs
-other rows of the chunk, done once on the stored rows rather than inside the SELECT.
+other rows of the chunk, done once on the stored rows rather than inside the SELECT. They may
+read ``_prior``: the events already stored from earlier chunks of the same file (empty for the
+first chunk), with the columns of the format's event table.
 ``samples`` are literal lines with the fields they must give; ``tests/engine`` checks them all.
 """
 
@@ -146,11 +148,14 @@ def run_format(
     ctx: FileContext,
     chunk: pa.Table,
     max_line_chars: int,
+    prior: str | None = None,
 ) -> None:
     """Parse ``chunk`` with ``fmt`` into the temp table ``_parsed`` on ``con``.
 
     ``_parsed`` holds every line of the chunk once: the format's rows, plus rows the core
     decides itself (blank lines skipped, over-long lines rejected with only their start kept).
+    ``prior`` is a SELECT of the events already stored from earlier chunks of the same file; the
+    fixups see it as ``_prior`` (empty when there is none) to carry state across chunk edges.
     """
     con.register("_chunk", chunk)
     limit = int(max_line_chars)
@@ -183,8 +188,11 @@ def run_format(
         FROM _chunk WHERE strlen(line) <= {limit} AND NOT regexp_matches(line, '[^ \t\r\n]')""",
         params or None,
     )
-    for statement in fmt.fixups:
-        con.execute(statement)
+    if fmt.fixups:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _prior AS {prior or 'SELECT * FROM _parsed WHERE false'}")
+        for statement in fmt.fixups:
+            con.execute(statement)
+        con.execute("DROP VIEW _prior")
     con.unregister("_chunk")
 
 

@@ -777,9 +777,11 @@ def _fill_address_sql() -> str:
     """sshd lines that name no address (``Disconnecting: Too many authentication failures
     [preauth]``, ``kex_exchange_identification: ...``, pam session lines) take ``src_ip`` and
     ``src_port`` from the latest earlier line of the same host, program and pid that names one:
-    the same sshd connection. An ASOF join over the two narrow sides, run on ``_parsed``."""
+    the same sshd connection, also when that line was in an earlier chunk of the file
+    (``_prior``). An ASOF join over the two narrow sides, run on ``_parsed``."""
     sshd = is_sshd_sql("program")
     event = "_reject IS NULL AND _skip IS NULL AND pid IS NOT NULL"
+    need = f"SELECT DISTINCT host, program, pid FROM _parsed WHERE src_ip IS NULL AND {event} AND {sshd}"
     return f"""
 UPDATE _parsed SET src_ip = _f.ip, src_port = _f.port
 FROM (
@@ -787,7 +789,12 @@ FROM (
     FROM (SELECT line_no, host, program, pid FROM _parsed
           WHERE src_ip IS NULL AND {event} AND {sshd}) _n
     ASOF JOIN (SELECT line_no, host, program, pid, src_ip, src_port FROM _parsed
-               WHERE src_ip IS NOT NULL AND {event} AND {sshd}) _s
+               WHERE src_ip IS NOT NULL AND {event} AND {sshd}
+               UNION ALL
+               SELECT _p.line_no, _p.host, _p.program, _p.pid, _p.src_ip, _p.src_port FROM _prior _p
+               SEMI JOIN ({need}) _k
+                 ON _p.host IS NOT DISTINCT FROM _k.host AND _p.program = _k.program AND _p.pid = _k.pid
+               WHERE _p.src_ip IS NOT NULL) _s
       ON _n.host IS NOT DISTINCT FROM _s.host AND _n.program = _s.program AND _n.pid = _s.pid
          AND _n.line_no > _s.line_no
 ) _f

@@ -283,3 +283,23 @@ def test_cli_ingest_json_and_query(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "tui.cli", "ingest", str(tmp_path / "nope.log"), "--db", str(db)],
                              capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
     assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_address_fill_crosses_chunk_edges_and_appends(case: Case, tmp_path: Path) -> None:
+    """A connection's address-less lines get its address also when the line naming it was read
+    in an earlier chunk, or in an earlier ingest of the same growing file."""
+    head = "Mar  3 10:00:01 h sshd[77]: Failed password for root from 203.0.113.5 port 40000 ssh2\n"
+    filler = "".join(f"Mar  3 10:00:02 h CRON[{1000 + i}]: (root) CMD (true)\n" for i in range(400))
+    tail = "Mar  3 10:00:03 h sshd[77]: Disconnecting: Too many authentication failures [preauth]\n"
+    log = tmp_path / "auth.log"
+    log.write_text(head + filler + tail)
+    ingest(case, [log], tz="UTC", chunk_bytes=4096)  # head and tail are chunks apart
+    assert case.con.execute("SELECT count(*) FROM sources WHERE lines_read = 402").fetchone()[0] == 1
+    with log.open("a") as f:
+        f.write("Mar  3 10:00:04 h sshd[77]: Disconnecting: Too many authentication failures [preauth]\n")
+        f.write("Mar  3 10:00:05 h sshd[78]: Disconnecting: Too many authentication failures [preauth]\n")
+    ingest(case, [log], tz="UTC")
+    rows = case.con.execute(
+        "SELECT line_no, pid, src_ip, src_port FROM events WHERE action = 'max_auth_exceeded' ORDER BY line_no"
+    ).fetchall()
+    assert rows == [(402, 77, "203.0.113.5", 40000), (403, 77, "203.0.113.5", 40000), (404, 78, None, None)]
