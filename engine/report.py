@@ -31,8 +31,8 @@ from engine.rules import SEVERITIES, SEVERITY_RANK, by_id
 from engine.textsafe import visible
 from store.case import Case
 from store.queries import (
-    _incident_event_filter,
     incident,
+    incident_event_filter,
     incident_sources,
     latest_run_id,
 )
@@ -264,7 +264,7 @@ def gather(case: Case, incident_id: str, run_id: str | None = None) -> ReportDat
     if inc is None:
         raise ReportError(f"no incident {incident_id} in run {run_id} of case {case.path} "
                           f"(vedette incidents --db {case.path} lists them)")
-    where, params = _incident_event_filter(case, incident_id, run_id)
+    where, params = incident_event_filter(case, incident_id, run_id)
     con = case.con
 
     def scalar(sql: str) -> int:

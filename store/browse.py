@@ -132,7 +132,7 @@ def filter_sql(case: Case, flt: EventFilter) -> tuple[str, dict[str, Any]]:
     parts: list[str] = []
     params: dict[str, Any] = {}
     if flt.incident_id is not None:
-        where, p = queries._incident_event_filter(case, flt.incident_id, flt.run_id)  # noqa: SLF001 (same layer)
+        where, p = queries.incident_event_filter(case, flt.incident_id, flt.run_id)
         parts.append(where)
         params.update(p)
     for n, f in enumerate(flt.fields):

@@ -7,7 +7,10 @@ parameters; nothing loads the events table into memory.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from store.case import Case
@@ -65,15 +68,40 @@ _KIND_FILTER = {
 }
 
 
-def _incident_event_filter(case: Case, incident_id: str, run_id: str | None) -> tuple[str, dict[str, Any]]:
-    """SQL condition selecting an incident's raw events: each member session's source, kind and span."""
+@dataclass(frozen=True)
+class IncidentScope:
+    """Which events belong to an incident: ``where`` (with ``params``) selects them; ``first`` and
+    ``last`` are the span they cover (its member sessions' span, no scan of the events needed)."""
+
+    where: str
+    params: dict[str, Any]
+    first: datetime | None
+    last: datetime | None
+
+
+# A run's sessions never change once it is stored (a new analysis is a new run), so an incident's
+# scope is kept per run: the TUI asks for it for every page, count and timeline of an incident.
+_SCOPES: OrderedDict[tuple[str, str, str], IncidentScope] = OrderedDict()
+_SCOPES_KEPT = 64
+_SCOPES_LOCK = threading.Lock()
+
+
+def incident_scope(case: Case, incident_id: str, run_id: str | None = None) -> IncidentScope:
+    """The events of an incident of a run (the latest by default): each member session's source,
+    kind and span."""
     run_id = run_id or latest_run_id(case)
+    if run_id is None:
+        return IncidentScope("FALSE", {}, None, None)
+    key = (case.path, run_id, incident_id)
+    with _SCOPES_LOCK:
+        scope = _SCOPES.get(key)
+        if scope is not None:
+            _SCOPES.move_to_end(key)
+            return scope
     members = case.con.execute(
         "SELECT kind, src_ip, first_ts, last_ts FROM sessions WHERE run_id = $run AND incident_id = $id",
         {"run": run_id, "id": incident_id},
     ).fetchall()
-    if not members:
-        return "FALSE", {}
     # Group members per kind: one IN-list of sources and the overall span keep the SQL small
     # even for a campaign of thousands of sessions.
     by_kind: dict[str, tuple[set[str], datetime, datetime]] = {}
@@ -87,13 +115,29 @@ def _incident_event_filter(case: Case, incident_id: str, run_id: str | None) -> 
     for n, (kind, (ips, lo, hi)) in enumerate(sorted(by_kind.items())):
         parts.append(f"({_KIND_FILTER[kind]} AND src_ip IN (SELECT unnest($ips{n})) AND ts BETWEEN $lo{n} AND $hi{n})")
         params.update({f"ips{n}": sorted(ips), f"lo{n}": lo, f"hi{n}": hi})
-    return "(" + " OR ".join(parts) + ")" if parts else "FALSE", params
+    if not parts:
+        scope = IncidentScope("FALSE", {}, None, None)
+    else:
+        scope = IncidentScope("(" + " OR ".join(parts) + ")", params, min(lo for _, lo, _ in by_kind.values()),
+                              max(hi for _, _, hi in by_kind.values()))
+    with _SCOPES_LOCK:
+        _SCOPES[key] = scope
+        while len(_SCOPES) > _SCOPES_KEPT:
+            _SCOPES.popitem(last=False)
+    return scope
+
+
+def incident_event_filter(case: Case, incident_id: str, run_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    """SQL condition (and its parameters, a dict of the caller's own) selecting an incident's raw
+    events."""
+    scope = incident_scope(case, incident_id, run_id)
+    return scope.where, dict(scope.params)
 
 
 def incident_events(case: Case, incident_id: str, *, run_id: str | None = None, offset: int = 0,
                     limit: int = 200) -> list[dict[str, Any]]:
     """A page of an incident's raw events in time order."""
-    where, params = _incident_event_filter(case, incident_id, run_id)
+    where, params = incident_event_filter(case, incident_id, run_id)
     return _rows(case.con.execute(
         f"SELECT ts, host, source_file, line_no, program, action, outcome, src_ip, src_port, \"user\", method, path, "
         f"status, message, raw FROM events WHERE {where} ORDER BY ts, source_file, line_no "
@@ -103,13 +147,13 @@ def incident_events(case: Case, incident_id: str, *, run_id: str | None = None, 
 
 
 def incident_event_count(case: Case, incident_id: str, run_id: str | None = None) -> int:
-    where, params = _incident_event_filter(case, incident_id, run_id)
+    where, params = incident_event_filter(case, incident_id, run_id)
     return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0]
 
 
 def incident_sources(case: Case, incident_id: str, run_id: str | None = None, limit: int = 500) -> list[dict]:
     """Per source address: events, failed attempts, successes, accounts tried, first/last seen."""
-    where, params = _incident_event_filter(case, incident_id, run_id)
+    where, params = incident_event_filter(case, incident_id, run_id)
     return _rows(case.con.execute(
         f"SELECT src_ip, count(*) AS events, count(*) FILTER (outcome = 'failure') AS failures, "
         f"count(*) FILTER (outcome = 'success') AS successes, count(DISTINCT \"user\") AS users, "
@@ -122,18 +166,15 @@ def incident_sources(case: Case, incident_id: str, run_id: str | None = None, li
 def incident_timeline(case: Case, incident_id: str, run_id: str | None = None, buckets: int = 60
                       ) -> list[tuple[datetime, int]]:
     """Event counts in ``buckets`` equal slices of the incident's span (for sparklines and charts)."""
-    where, params = _incident_event_filter(case, incident_id, run_id)
-    span = case.con.execute(f"SELECT min(ts), max(ts) FROM events WHERE {where}", params).fetchone()
-    if not span or span[0] is None:
+    scope = incident_scope(case, incident_id, run_id)
+    if scope.first is None or scope.last is None:
         return []
-    lo, hi = span
+    lo, hi = scope.first, scope.last
     width = max((hi - lo).total_seconds() / max(1, buckets), 1e-6)
     rows = case.con.execute(
         f"SELECT least({int(buckets) - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, count(*) "
-        f"FROM events WHERE {where} GROUP BY b ORDER BY b",
-        {**params, "lo": lo, "w": width},
+        f"FROM events WHERE {scope.where} GROUP BY b ORDER BY b",
+        {**scope.params, "lo": lo, "w": width},
     ).fetchall()
     counts = dict(rows)
-    from datetime import timedelta
-
     return [(lo + timedelta(seconds=i * width), int(counts.get(i, 0))) for i in range(int(buckets))]

@@ -28,8 +28,10 @@ class IncidentsLoaded(Message):
 @dataclass
 class IncidentLoaded(Message):
     """The detail of one incident: the incident, then (a second message) its sessions and
-    timeline; ``sessions`` None means they are still coming."""
+    timeline; ``sessions`` None means they are still coming. ``token`` ties it to the load that
+    asked (the detail screen shows one incident after another)."""
 
+    token: int
     incident: dict | None
     sessions: list[dict] | None
     timeline: list[tuple[Any, int]] | None
@@ -37,13 +39,13 @@ class IncidentLoaded(Message):
 
 @dataclass
 class EventsPageLoaded(Message):
-    """A page of events for an ``EventsPane``; ``token`` ties it to the request that asked,
-    ``mode`` is first/next/prev/last and ``flt`` the filter it answers."""
+    """A page of events for an ``EventsPane``, cells prepared: ``token`` ties it to the fetch
+    that asked, ``request`` is what it asked (an ``events_pane.PageRequest``), ``loaded`` the
+    answer (an ``events_pane.LoadedPage``)."""
 
     token: int
-    page: Any
-    mode: str
-    flt: Any
+    request: Any
+    loaded: Any
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 
 from store import browse
 from store.case import Case
-from tests.tui.conftest import BRUTE, settle
+from tests.tui.conftest import BRUTE, SPRAY, settle
 from tui.screens.events import EventsScreen
 from tui.screens.incident import IncidentScreen
 from tui.screens.incidents import IncidentsScreen
@@ -113,6 +113,10 @@ async def test_browser_pages_and_filters(case_path, make_app):
         await settle(app, pilot)
         assert pane.flt == shown
         assert any("status" in n.message for n in app._notifications)
+        # ... and leaves the box open to fix it.
+        assert pane.filter_input.has_focus and pane.filter_input.value == "status>=abc"
+        await pilot.press("escape")
+        assert pane.table.has_focus and pane.filter_input.has_class("-hidden")
 
 
 async def test_jump_from_incident_to_events_and_back(case_path, make_app):
@@ -142,3 +146,108 @@ async def test_jump_from_incident_to_events_and_back(case_path, make_app):
         await pilot.press("2")  # the mode key returns to the table
         await pilot.pause()
         assert isinstance(app.screen, IncidentsScreen)
+
+
+async def test_pages_fetched_ahead_are_the_right_ones(case_path, make_app):
+    """The page after the shown one is fetched while the analyst reads; moving past the edge shows
+    it without a query, and the page left behind comes back the same way."""
+    app = make_app(case_path, start="events")
+    asked: list[tuple] = []
+    events_page = app.backend.events_page
+
+    def recording(flt, **kwargs):
+        asked.append((flt, kwargs.get("after"), kwargs.get("before"), kwargs.get("last", False)))
+        return events_page(flt, **kwargs)
+
+    app.backend.events_page = recording
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.pane
+        first = pane.page
+        assert (pane.flt, first.last_key, None, False) in asked  # fetched ahead, before any key
+        second = events_page(pane.flt, after=first.last_key, limit=PAGE_SIZE)
+        asked.clear()
+        await pilot.press("G", "j")
+        assert pane.page.rows == second.rows and pane.start == PAGE_SIZE and pane.table.cursor_row == 0
+        assert not [a for a in asked if a[1] == first.last_key]  # not asked again
+        await settle(app, pilot)
+        assert (pane.flt, second.last_key, None, False) in asked  # and the one after it, ahead
+        asked.clear()
+        await pilot.press("k")  # back: the page left behind, kept
+        assert pane.page.rows == first.rows and pane.start == 0
+        assert pane.table.cursor_row == PAGE_SIZE - 1
+        assert not [a for a in asked if a[2] is not None]
+        # A new filter drops what was fetched ahead for the old one.
+        await pilot.press("slash", *f"src_ip={SPRAY}", "enter")
+        await settle(app, pilot)
+        assert {r["src_ip"] for r in pane.page.rows} == {SPRAY} and pane.page.at_end
+        assert pane.count == len(pane.page.rows)
+        await pilot.press("G", "j")  # nothing after the last page
+        assert {r["src_ip"] for r in pane.page.rows} == {SPRAY} and pane.start == 0
+
+
+async def test_incident_screen_shows_each_incident_opened(case_path, make_app):
+    """The incident screen is built once and then shows each incident opened, nothing of the one
+    before; a late answer about the previous incident is dropped."""
+    from tui.messages import IncidentLoaded
+
+    app = make_app(case_path, start="incidents")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        table = app.screen
+        order = [inc["category"] for inc in table.shown]
+        for _ in range(order.index("brute_force")):
+            await pilot.press("j")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        detail = app.screen
+        assert isinstance(detail, IncidentScreen)
+        brute = detail.incident
+        assert {r["src_ip"] for r in detail.query_one("#incident-events").page.rows} == {BRUTE}
+        await pilot.press("J", "J", "J")  # leave the focus in the events
+        await pilot.press("escape")
+        await pilot.pause()
+        step = order.index("password_spraying") - order.index("brute_force")
+        await pilot.press(*["j" if step > 0 else "k"] * abs(step))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is detail  # the same screen, reused
+        assert detail.incident_id == table.current_incident()["id"] != brute["id"]
+        assert SPRAY in str(detail.query_one("#summary-text").content)
+        shown = detail.query_one("#incident-events").page  # none yet, or the sprayer's: never the brute force's
+        assert shown is None or {r["src_ip"] for r in shown.rows} == {SPRAY}
+        assert detail.focused.id == "summary-pane"
+        await settle(app, pilot)
+        pane = detail.query_one("#incident-events")
+        assert pane.visible and {r["src_ip"] for r in pane.page.rows} == {SPRAY}
+        assert detail.filled and {s["src_ip"] for s in detail.sessions} == {SPRAY}
+        detail.post_message(IncidentLoaded(detail._token - 1, brute, [], []))
+        await settle(app, pilot)
+        assert detail.incident["category"] == "password_spraying" and detail.sessions
+
+
+async def test_typed_filter_box_stays_until_its_first_page(case_path, make_app):
+    """Enter keeps the filter box (dimmed once the query takes a while) until the first page is
+    in; then box, status line and rows change together."""
+    import time
+
+    app = make_app(case_path, start="events")
+    events_page = app.backend.events_page
+
+    def slow(flt, **kwargs):
+        if flt.fields:
+            time.sleep(0.4)
+        return events_page(flt, **kwargs)
+
+    app.backend.events_page = slow
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        pane = app.screen.pane
+        await pilot.press("slash", *f"src_ip={SPRAY}", "enter")
+        await pilot.pause(0.25)
+        box = pane.filter_input
+        assert box.display and box.has_focus and box.has_class("-loading") and pane._loading
+        assert not pane.flt.fields  # the old rows are still the ones shown
+        await settle(app, pilot)
+        assert not box.display and pane.table.has_focus and not box.has_class("-loading")
+        assert {r["src_ip"] for r in pane.page.rows} == {SPRAY}

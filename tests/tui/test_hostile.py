@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from tests.tui.conftest import LINK_PATH, MARKUP_USER, settle
 from tui.screens.dialogs import EventDialog
-from tui.widgets.cells import cell, listing
+from tui.widgets.cells import cell, listing_text
 
 ESCAPED_OSC = "\\x1b]0;title\\x07"
 
@@ -37,7 +37,7 @@ def test_cells_escape_and_never_parse_markup():
     assert t.plain == MARKUP_USER and not t.spans
     t = cell("\x1b]0;title\x07")
     assert t.plain == ESCAPED_OSC
-    assert listing([LINK_PATH]).plain == LINK_PATH
+    assert listing_text([LINK_PATH]) == LINK_PATH
 
 
 async def test_incidents_table_and_detail_show_hostile_text_literally(case_path, make_app):

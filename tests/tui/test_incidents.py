@@ -71,3 +71,20 @@ async def test_filter_text_escape_cancels_editing(case_path, make_app):
         await pilot.pause()
         assert app.screen is s  # Escape left the filter box, not the screen
         assert s.focused.id == "incidents-table"
+
+
+def test_incident_scope_spans_its_events(case_path):
+    """An incident's span comes from its sessions, without a scan: it is exactly that of its
+    events; the scope is kept per run."""
+    from store import browse, queries
+    from store.case import Case
+
+    with Case.open(case_path, read_only=True) as case:
+        for inc in browse.incident_rows(case):
+            scope = queries.incident_scope(case, inc["id"])
+            assert queries.incident_scope(case, inc["id"]) is scope
+            first, last, n = case.con.execute(
+                f"SELECT min(ts), max(ts), count(*) FROM events WHERE {scope.where}", scope.params).fetchone()
+            assert (scope.first, scope.last) == (first, last)
+            timeline = queries.incident_timeline(case, inc["id"])
+            assert timeline[0][0] == first and sum(c for _, c in timeline) == n

@@ -77,6 +77,8 @@ async def test_analysis_can_be_cancelled(case_path, make_app):
         assert app.job is not None and app.job.name == "analysis"
         bar = app.screen.query_one("JobBar")
         assert bar.has_class("-running")
+        line = str(bar.content)
+        assert line.startswith("analysis  stage") and "%" in line and "ctrl+g cancels" in line
         await pilot.press("ctrl+g")
         await settle(app, pilot)
         assert app.job is None and not bar.has_class("-running")

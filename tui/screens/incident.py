@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from engine.rules import by_id as rule_by_id
 from store.browse import EventFilter, FieldFilter, span_text
@@ -16,9 +16,9 @@ from tui.messages import IncidentLoaded
 from tui.screens.base import ExportSpec, VedetteScreen
 from tui.screens.triage import TriageActions
 from tui.widgets.bars import ContributionBars
-from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, cell, count, listing, plain, severity
+from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, listing_text, plain
 from tui.widgets.events_pane import EventsPane
-from tui.widgets.tables import VTable
+from tui.widgets.grid import EventGrid, GridColumn, GridPage
 
 # ATT&CK technique names for the ids the rules use (display only).
 TECHNIQUES = {
@@ -29,11 +29,24 @@ TECHNIQUES = {
     "Alternative Protocol", "T1071": "Application Layer Protocol",
 }
 PANES = ("#summary-pane", "#why-pane", "#sessions-table", "#incident-events EventGrid")
-SESSION_COLUMNS = ("session", "kind", "source", "accounts", "first (UTC)", "last (UTC)", "events", "risk", "severity",
-                   "category", "rules")
+# Panes the first frame of another incident leaves out (see ``IncidentScreen.show``).
+LATER_PANES = ("#sessions-table", "#incident-events")
+SESSION_COLUMNS = (
+    GridColumn("session", "session"), GridColumn("kind", "kind"), GridColumn("source", "source", 30),
+    GridColumn("accounts", "accounts", 40), GridColumn("first", "first (UTC)"), GridColumn("last", "last (UTC)"),
+    GridColumn("events", "events", right=True), GridColumn("risk", "risk", right=True),
+    GridColumn("severity", "severity", styles=tuple(SEVERITY_STYLE.items())), GridColumn("category", "category"),
+    GridColumn("rules", "rules", 80),
+)
 
 
 class IncidentScreen(TriageActions, VedetteScreen):
+    """One incident. The incidents table builds this screen on the first Enter and hands it each
+    incident it opens after (``show``): building it costs more than a key may (Textual composes
+    and styles each of its widgets, over 100 ms on a small machine), showing another incident only
+    updates it. What the table knows (head, summary, SHAP) is drawn at once; the incident's own
+    row, sessions, timeline and raw events load in workers once that frame is on screen."""
+
     SCREEN_TITLE = "Incident"
     AUTO_FOCUS = "#summary-pane"
     BINDINGS = [
@@ -53,7 +66,10 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.incident: dict | None = None
         self.sessions: list[dict] = []
         self.filled = False  # sessions and timeline shown
+        self._token = 0  # the load whose answer the screen shows
         self._reload_events = False
+        self._stale: bool | None = None  # changed while out of sight: None no, False the incident, True its events too
+        self._load_when_shown = False  # ``show`` was called: load once the screen is drawn
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text(f"{self.incident_id}  loading…", style="dim"), id="incident-head", classes="banner")
@@ -65,47 +81,109 @@ class IncidentScreen(TriageActions, VedetteScreen):
                 yield Label(Text("\nEvents over the incident's span", style="bold"))
                 yield Sparkline([], summary_function=max, id="timeline")
                 yield Label(id="timeline-axis")
-        yield VTable(id="sessions-table", classes="pane")
+        yield EventGrid(id="sessions-table", classes="pane", paged=False, cell_cursor=False)
         yield EventsPane(EventFilter(incident_id=self.incident_id), id="incident-events", classes="pane")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.set_subtitle(f"Incident {self.incident_id}")
         self.query_one("#summary-pane").border_title = "Summary"
         self.query_one("#why-pane").border_title = "Why it stands out (SHAP: share of the anomaly)"
         self.query_one("#sessions-table").border_title = "Sessions (Enter: their events)"
         self.query_one("#incident-events").border_title = "Raw events (e: full browser)"
-        table = self.query_one("#sessions-table", VTable)
-        for c in SESSION_COLUMNS:
-            table.add_column(c, key=c)
+        self._show_sessions([])
+        self.watch(self.app, "data_version", lambda _: self._changed(events=True), init=False)
+        self.watch(self.app, "triage_version", lambda _: self._changed(events=False), init=False)
+        self._show_known()
+        # The queries wait for the first frame: what is known is drawn without competing with
+        # them (the events pane waits likewise).
+        self.call_after_refresh(self.reload)
+
+    def show(self, incident_id: str, known: dict | None = None) -> None:
+        """Show another incident (before the screen is pushed again): what the previous one
+        filled in goes, what the table knows comes; the rest loads once the screen is drawn."""
+        self.incident_id = incident_id
+        self.known = known
+        self.incident = None
+        self.sessions = []
+        self.filled = False
+        self._stale = None
+        self._token += 1  # what is still coming about the previous incident is dropped
+        self.query_one("#timeline", Sparkline).data = []
+        self.query_one("#timeline-axis", Label).update("")
+        self.query_one("#summary-pane", VerticalScroll).scroll_home(animate=False)
+        self.query_one("#why-pane", VerticalScroll).scroll_home(animate=False)
+        self.set_focus(self.query_one("#summary-pane"))
+        self._show_known()
+        # The first frame draws what is known (head, summary, SHAP). The sessions and raw-events
+        # panes, empty until their queries answer, come with the frame after (emptied then):
+        # drawing them too made the first frame half as long again. Hidden with the style
+        # property, not a class: a class change restyles every widget of the panes (~6 ms).
+        for selector in LATER_PANES:
+            self.query_one(selector).visible = False
+        self._load_when_shown = True
+
+    def _show_known(self) -> None:
+        """What is known before any query: the incident's row from the incidents table."""
+        self.set_subtitle(f"Incident {self.incident_id}")
         if self.known is not None:
-            self._show_known(self.known)
-        self.watch(self.app, "data_version", lambda _: self.reload(events=True), init=False)
-        self.watch(self.app, "triage_version", lambda _: self.reload(), init=False)
+            self._show_incident(self.known)
+        else:
+            self.query_one("#incident-head", Static).update(Text(f"{self.incident_id}  loading…", style="dim"))
+
+    def _changed(self, events: bool) -> None:
+        """The case changed (a new analysis: ``events``; a verdict): reload now if in sight, else
+        when the screen is next shown."""
+        if self.is_current:
+            self.reload(events=events)
+        else:
+            self._stale = events or bool(self._stale)
+
+    def on_screen_resume(self) -> None:
+        if self._load_when_shown:
+            # Scheduled from here, where this screen is the one drawn next: the queries start
+            # after its first frame.
+            self._load_when_shown = False
+            self.call_after_refresh(self._load_shown)
+        elif self._stale is not None:
+            events, self._stale = self._stale, None
+            self.reload(events=events)
+
+    def _load_shown(self) -> None:
+        """The incident ``show`` put on screen is drawn: the other panes, and what fills them (its
+        row, sessions and timeline, its events)."""
+        self._show_sessions([])
+        pane = self.query_one("#incident-events", EventsPane)
+        pane.reset(EventFilter(incident_id=self.incident_id))
+        for selector in LATER_PANES:
+            self.query_one(selector).visible = True
         self.reload()
-        self.query_one("#summary-pane").focus()
+        pane.reload()
 
     def reload(self, events: bool = False) -> None:
         """Reload the incident; ``events``: its raw events too (a new analysis may have changed them)."""
         self._reload_events = events
-        self._load(self.incident_id, self.incident.get("key") if self.incident else None)
+        self._token += 1
+        self._load(self._token, self.incident_id, self.incident.get("key") if self.incident else None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="incident", description="incident")
-    def _load(self, incident_id: str, key: str | None) -> None:
+    def _load(self, token: int, incident_id: str, key: str | None) -> None:
         b = self.backend
         if key:
             # After a re-analysis the same incident may carry another id: follow its stable key.
             incident_id = b.incident_id_for_key(key) or incident_id
         inc = b.incident(incident_id)
         if inc is None or (key and inc.get("key") != key):
-            self.post_message(IncidentLoaded(None, [], []))
+            self.post_message(IncidentLoaded(token, None, [], []))
             return
         # The summary first (one row), then what needs scans of the events.
-        self.post_message(IncidentLoaded(inc, None, None))
-        self.post_message(IncidentLoaded(inc, b.incident_sessions(incident_id), b.incident_timeline(incident_id)))
+        self.post_message(IncidentLoaded(token, inc, None, None))
+        self.post_message(IncidentLoaded(token, inc, b.incident_sessions(incident_id),
+                                         b.incident_timeline(incident_id)))
 
     @on(IncidentLoaded)
     def _loaded(self, msg: IncidentLoaded) -> None:
+        if msg.token != self._token:
+            return  # an answer for the incident shown before, or for an older load
         pane = self.query_one("#incident-events", EventsPane)
         if msg.incident is not None and msg.incident["id"] != self.incident_id:
             self.incident_id = msg.incident["id"]
@@ -122,18 +200,25 @@ class IncidentScreen(TriageActions, VedetteScreen):
             return
         self.incident = inc = msg.incident
         if msg.sessions is None:
-            self._show_known(inc)
+            self._show_incident(inc)
             return
         self.sessions = msg.sessions
         self._show_timeline(msg.timeline or [], inc)
         self._show_sessions(msg.sessions)
         self.filled = True
 
-    def _show_known(self, inc: dict) -> None:
+    def _show_incident(self, inc: dict) -> None:
         self.incident = inc
         self._show_head(inc)
         self._show_summary(inc)
         self.query_one("#shap", ContributionBars).set_features(inc.get("top_features") or [])
+
+    def _put(self, selector: str, text: Text) -> None:
+        """Show ``text`` unless it is already shown: the incident's own row usually says what the
+        table's row said, and drawing the same again would cost a frame while the events load."""
+        widget = self.query_one(selector, Static)
+        if widget.content != text:
+            widget.update(text)
 
     def _show_head(self, inc: dict) -> None:
         t = Text(no_wrap=True, overflow="ellipsis")
@@ -145,7 +230,7 @@ class IncidentScreen(TriageActions, VedetteScreen):
         status = inc.get("triage_status")
         t.append(TRIAGE_WORDS.get(status or "", "untriaged"), style=TRIAGE_STYLE.get(status or "", "dim"))
         t.append("   " + span_text(inc.get("first_seen"), inc.get("last_seen")), style="dim")
-        self.query_one("#incident-head", Static).update(t)
+        self._put("#incident-head", t)
 
     def _show_summary(self, inc: dict) -> None:
         t = Text()
@@ -186,7 +271,7 @@ class IncidentScreen(TriageActions, VedetteScreen):
         if inc.get("triage_note"):
             t.append(f"{'note':<11}", style="bold")
             t.append(plain(inc["triage_note"]) + "\n", style="italic")
-        self.query_one("#summary-text", Static).update(t)
+        self._put("#summary-text", t)
 
     def _show_timeline(self, timeline: list, inc: dict) -> None:
         counts = [n for _, n in timeline]
@@ -200,12 +285,11 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.query_one("#timeline-axis", Label).update(axis)
 
     def _show_sessions(self, sessions: list[dict]) -> None:
-        table = self.query_one("#sessions-table", VTable)
-        table.clear()
-        for s in sessions:
-            table.add_row(cell(s["session_id"]), cell(s["kind"]), cell(s["src_ip"]), listing(s.get("users"), 3),
-                          cell(s["first_ts"]), cell(s["last_ts"]), count(s["events"]), cell(s["risk"]),
-                          severity(s["severity"]), cell(s["category"]), listing(s.get("rules"), 2, limit=80))
+        rows = [[plain(s["session_id"]), plain(s["kind"]), plain(s["src_ip"]) or None, listing_text(s.get("users"), 3),
+                 plain(s["first_ts"]), plain(s["last_ts"]), f"{s['events'] or 0:,}", plain(s["risk"]),
+                 plain(s["severity"]) or None, plain(s["category"]) or None, listing_text(s.get("rules"), 2, limit=80)]
+                for s in sessions]
+        self.query_one("#sessions-table", EventGrid).set_page(GridPage.of(SESSION_COLUMNS, rows))
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -230,12 +314,12 @@ class IncidentScreen(TriageActions, VedetteScreen):
     def action_prev_pane(self) -> None:
         self._focus_pane(-1)
 
-    @on(DataTable.RowSelected, "#sessions-table")
-    def _session_selected(self, event: DataTable.RowSelected) -> None:
+    @on(EventGrid.Selected, "#sessions-table")
+    def _session_selected(self, event: EventGrid.Selected) -> None:
         event.stop()
-        if event.cursor_row >= len(self.sessions):
+        if event.row >= len(self.sessions):
             return
-        s = self.sessions[event.cursor_row]
+        s = self.sessions[event.row]
         fields = []
         if s.get("src_ip"):
             fields.append(FieldFilter("src_ip", "=", str(s["src_ip"])))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,7 +15,10 @@ from tui.messages import IncidentsLoaded
 from tui.screens.base import ExportSpec, VedetteScreen
 from tui.screens.triage import TriageActions
 from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, listing_text, plain
-from tui.widgets.grid import EventGrid, GridColumn
+from tui.widgets.grid import EventGrid, GridColumn, GridPage
+
+if TYPE_CHECKING:
+    from tui.screens.incident import IncidentScreen
 
 # (key, label, function giving the sort value)
 SORTS: tuple[tuple[str, str], ...] = (
@@ -21,6 +26,8 @@ SORTS: tuple[tuple[str, str], ...] = (
 )
 TRIAGE_FILTERS: tuple[str | None, ...] = (None, "untriaged", "true_positive", "benign", "needs_review")
 SEVERITY_FILTERS: tuple[str | None, ...] = (None, "low", "medium", "high", "critical")
+# The name the incident screen is installed under (see ``IncidentsScreen.action_open``).
+DETAIL_SCREEN = "incident-detail"
 _TRIAGE_STYLES = tuple((TRIAGE_WORDS[k] + mark, v) for k, v in TRIAGE_STYLE.items() for mark in ("", " ✎"))
 COLUMNS = (
     GridColumn("id", "id"), GridColumn("severity", "severity", styles=tuple(SEVERITY_STYLE.items())),
@@ -84,6 +91,7 @@ class IncidentsScreen(TriageActions, VedetteScreen):
         self.triage_filter: str | None = None
         self.text = ""
         self.loaded = False
+        self.detail: IncidentScreen | None = None  # built on the first Enter, then shows each incident opened
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="incidents-filters", classes="banner")
@@ -144,7 +152,7 @@ class IncidentsScreen(TriageActions, VedetteScreen):
             plain(inc["first_seen"]), f"{inc['sessions'] or 0:,}", f"{inc['events'] or 0:,}",
         ] for inc in self.shown]
         row = next((i for i, inc in enumerate(self.shown) if inc["id"] == keep), 0)
-        table.set_page(list(COLUMNS), rows, cursor_row=row)
+        table.set_page(GridPage.of(COLUMNS, rows), cursor_row=row)
         self._show_filters()
         self._show_preview()
 
@@ -207,10 +215,17 @@ class IncidentsScreen(TriageActions, VedetteScreen):
 
     def action_open(self) -> None:
         inc = self.current_incident()
-        if inc is not None:
+        if inc is None:
+            return
+        if self.detail is None:
             from tui.screens.incident import IncidentScreen
 
-            self.app.push_screen(IncidentScreen(inc["id"], known=inc))
+            # Installed: leaving it keeps it (built) for the next incident.
+            self.detail = IncidentScreen(inc["id"], known=inc)
+            self.app.install_screen(self.detail, DETAIL_SCREEN)
+        else:
+            self.detail.show(inc["id"], known=inc)
+        self.app.push_screen(self.detail)
 
     @on(EventGrid.Selected, "#incidents-table")
     def _selected(self, event: EventGrid.Selected) -> None:

@@ -42,4 +42,6 @@ class ContributionBars(Static):
     """Why the model finds the incident unusual (SHAP), as bars."""
 
     def set_features(self, features: list[dict]) -> None:
-        self.update(render_contributions(features))
+        text = render_contributions(features)
+        if self.content != text:  # the same bars again would only cost a redraw
+            self.update(text)

@@ -26,7 +26,9 @@ def plain(value: Any, *, limit: int | None = None) -> str:
     """A value as one line of display text (control characters escaped)."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if isinstance(value, str):
+        s = value
+    elif isinstance(value, datetime):
         s = value.strftime("%Y-%m-%d %H:%M:%S")
     elif isinstance(value, date):
         s = value.isoformat()
@@ -42,7 +44,8 @@ def plain(value: Any, *, limit: int | None = None) -> str:
         s = value.decode("utf-8", "backslashreplace")
     else:
         s = str(value)
-    s = visible(s)
+    if not s.isprintable():  # control and bidi characters are not printable: only then is there anything to escape
+        s = visible(s)
     if limit is not None and len(s) > limit:
         s = s[: max(1, limit - 1)] + "…"
     return s
@@ -75,17 +78,6 @@ def listing_text(items: list | None, shown: int = 2, *, limit: int = 60) -> str 
     if len(text) + len(more) > limit:
         text = text[: max(1, limit - len(more) - 1)] + "…"
     return text + more
-
-
-def listing(items: list | None, shown: int = 2, *, limit: int = 60) -> Text:
-    text = listing_text(items, shown, limit=limit)
-    return NULL if text is None else Text(text, no_wrap=True)
-
-
-def severity(value: str | None) -> Text:
-    if not value:
-        return NULL
-    return Text(plain(value), style=SEVERITY_STYLE.get(value, ""))
 
 
 def triage(status: str | None, note: str | None = None) -> Text:

@@ -1,9 +1,12 @@
 """A window onto the case's events: one page at a time from DuckDB, filterable, never loaded whole.
 
 The pane shows a page (``PAGE_SIZE`` rows) of the events matching its filter in time order.
-Moving past the last row loads the next page (keyset paging, see ``store.browse``), so scrolling
-feels continuous while memory holds one page. The total count runs in its own worker and is
-interrupted when the filter changes again.
+Moving past the last row shows the next page (keyset paging, see ``store.browse``), so scrolling
+feels continuous while memory holds a few pages. Once a page is on screen, a worker fetches the
+page after it (before it, when moving up) and prepares its cells, and the page just left is kept:
+moving past an edge then swaps in a page already in hand instead of waiting for a query. The
+total count runs in its own worker once the first page of a filter is drawn, and is interrupted
+when the filter changes again.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from store.browse import BROWSE_COLUMNS, EventFilter, EventPage, PageKey
-from tui.backend import BackendError, Cancelled
+from tui.backend import Backend, BackendError, Cancelled
 from tui.messages import EventDetailLoaded, EventsCounted, EventsFailed, EventsPageLoaded
 from tui.widgets.cells import plain
-from tui.widgets.grid import EventGrid, GridColumn
+from tui.widgets.grid import EMPTY_PAGE, EventGrid, GridColumn, GridPage
 
-# Rows per page: several screenfuls; moving past the edge loads the next one.
+# Rows per page: several screenfuls; moving past the edge shows the next one.
 PAGE_SIZE = 200
 # Shown whatever the page holds; other columns appear only when the first page has values in them.
 ALWAYS = ("ts", "message")
@@ -32,8 +35,67 @@ ALWAYS = ("ts", "message")
 SHOWN_COLUMNS = tuple(c for c in BROWSE_COLUMNS if c not in ("line_no",))
 COLUMN_LIMIT = {"message": 160, "path": 60, "source_file": 40, "user": 24, "src_ip": 30, "host": 24, "ts": 19}
 RIGHT_ALIGNED = {"status", "line_no", "pid", "src_port", "dst_port", "bytes"}
+# Seconds a typed filter may take before its box dims to say the query is still running (a
+# quicker answer replaces the box at once: dimming it first would only cost a frame).
+SLOW_FILTER = 0.15
 FILTER_HELP = ("Filter: words match anywhere in the line; field=value, field!=value, field~part, "
                "field>=n (e.g. user=root src_ip~45.155 status>=500 failed). Enter applies, Escape cancels.")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A page to fetch: ``mode`` is first / next / prev / last; next and prev start after / before
+    ``key``. ``columns`` are the columns to show, None to pick them from the page (a new filter)."""
+
+    mode: str
+    flt: EventFilter
+    key: PageKey | None = None
+    columns: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class LoadedPage:
+    """A fetched page with its cells ready for the grid."""
+
+    page: EventPage
+    columns: tuple[str, ...]
+    grid: GridPage
+
+
+def pick_columns(page: EventPage) -> tuple[str, ...]:
+    """The columns worth showing for a filter: those its first page has values in."""
+    present = {c for row in page.rows for c, v in row.items() if v is not None}
+    return tuple(c for c in SHOWN_COLUMNS if c in ALWAYS or c in present)
+
+
+def cell_text(column: str, value) -> str | None:
+    """A cell as safe text (control characters escaped by ``plain``); None stays NULL."""
+    if value is None:
+        return None
+    if column == "source_file":
+        value = str(value).rsplit("/", 1)[-1]
+    return plain(value, limit=COLUMN_LIMIT.get(column, 40))
+
+
+def load_page(backend: Backend, request: PageRequest, limit: int, slot: str) -> LoadedPage:
+    """Fetch ``request``'s page and prepare its cells (blocking: called from worker threads)."""
+    page = backend.events_page(request.flt, after=request.key if request.mode == "next" else None,
+                               before=request.key if request.mode == "prev" else None,
+                               last=request.mode == "last", limit=limit, slot=slot)
+    columns = request.columns if request.columns is not None else pick_columns(page)
+    header = [GridColumn(c, "time (UTC)" if c == "ts" else c, COLUMN_LIMIT.get(c, 40), c in RIGHT_ALIGNED)
+              for c in columns]
+    rows = [[cell_text(c, row.get(c)) for c in columns] for row in page.rows]
+    return LoadedPage(page, columns, GridPage.of(header, rows))
+
+
+@dataclass
+class _Neighbour:
+    """The page beside the shown one in one direction: fetched ahead under ``token`` (``loaded``
+    is None until it lands), or the page just left."""
+
+    token: int
+    loaded: LoadedPage | None = None
 
 
 class EventsPane(Vertical):
@@ -70,9 +132,14 @@ class EventsPane(Vertical):
         self.start: int | None = 0  # index of the page's first row in the whole result
         self.count: int | None = None
         self.columns: tuple[str, ...] = ()
-        self._token = 0
+        self._shown: LoadedPage | None = None
+        self._near: dict[str, _Neighbour] = {}  # "next" / "prev" -> the page on that side
+        self._serial = 0  # numbers every fetch
+        self._token = 0  # the fetch whose page the pane is waiting to show
         self._count_token = 0
+        self._recount = False
         self._loading = False
+        self._submitted = False  # a filter typed in waits for its first page (the box stays until then)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("loading events…", style="dim"), classes="events-status")
@@ -89,47 +156,118 @@ class EventsPane(Vertical):
         return self.query_one(".events-filter", Input)
 
     def on_mount(self) -> None:
-        self.reload()
+        # After the first paint: the screen around the pane is drawn before the query runs.
+        self.call_after_refresh(self.reload)
         if self.base.incident_id is None:
             # New events (an ingest) show up in the browser; an incident's pane is reloaded by its screen.
             self.watch(self.app, "data_version", lambda _: self.reload(), init=False)
 
+    @property
+    def _page_slot(self) -> str:
+        return f"events-page:{id(self)}"
+
+    @property
+    def _ahead_slot(self) -> str:
+        return f"events-ahead:{id(self)}"
+
+    @property
+    def _count_slot(self) -> str:
+        return f"events-count:{id(self)}"
+
     # --- requests ---------------------------------------------------------------------------
 
     def reload(self, flt: EventFilter | None = None) -> None:
-        """Show the first page of ``flt`` (default: the current filter)."""
+        """Show the first page of ``flt`` (default: the current filter) and count it again (the
+        case's events may have changed)."""
+        self._recount = True
         self._request("first", flt or self.flt)
 
-    def _request(self, mode: str, flt: EventFilter, key: PageKey | None = None) -> None:
-        self._token += 1
+    def reset(self, base: EventFilter) -> None:
+        """Take another base filter (the detail screen's next incident): what was shown goes at
+        once; ``reload()`` fetches the first page of ``base``."""
+        backend = self.app.backend
+        self.base = self.flt = base
+        self.page = self._shown = None
+        self.count = None
+        self.columns = ()
+        self._near.clear()
+        backend.interrupt(self._ahead_slot)
+        self._count_token += 1
+        backend.interrupt(self._count_slot)
+        self._token = self._next_serial()  # a page still coming for the old filter is dropped
+        self.table.set_page(EMPTY_PAGE)
         self._loading = True
         self._update_status()
-        self._fetch(self._token, mode, flt, key)
+
+    def _next_serial(self) -> int:
+        self._serial += 1
+        return self._serial
+
+    def _request(self, mode: str, flt: EventFilter, key: PageKey | None = None) -> None:
+        backend = self.app.backend
+        # Pages fetched ahead belong to the page shown now; a count to the filter shown now.
+        self._near.clear()
+        backend.interrupt(self._ahead_slot)
+        if flt != self.flt:
+            self._count_token += 1
+            backend.interrupt(self._count_slot)
+        columns = self.columns if flt == self.flt and self.columns else None
+        self._token = self._next_serial()
+        self._loading = True
+        self._update_status()
+        self._fetch(self._token, PageRequest(mode, flt, key, columns))
+
+    def _move(self, direction: str) -> None:
+        """Show the next / previous page: the one in hand at once, else as soon as it lands."""
+        if self._loading:
+            return
+        page = self.page
+        if page is None or (page.at_end if direction == "next" else page.at_start):
+            self.app.bell()
+            return
+        near = self._near.get(direction)
+        if near is None:
+            self._request(direction, self.flt, page.last_key if direction == "next" else page.first_key)
+        elif near.loaded is not None:
+            self._loading = False
+            self._show(near.loaded, direction, self.flt)
+        else:
+            # Fetched ahead and still on its way: that fetch is the one to wait for.
+            self._token = near.token
+            self._loading = True
+            self._update_status()
+
+    def _fetch_ahead(self, direction: str, page: EventPage) -> None:
+        """After ``page`` is drawn: fetch the page beside it in ``direction``, unless in hand."""
+        if page is not self.page or direction in self._near or (page.at_end if direction == "next" else page.at_start):
+            return
+        token = self._next_serial()
+        self._near[direction] = _Neighbour(token)
+        key = page.last_key if direction == "next" else page.first_key
+        self._ahead(token, PageRequest(direction, self.flt, key, self.columns))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="events-page", description="events page")
-    def _fetch(self, token: int, mode: str, flt: EventFilter, key: PageKey | None) -> None:
-        backend = self.app.backend
-        slot = f"events-page:{id(self)}"
+    def _fetch(self, token: int, request: PageRequest) -> None:
+        self._load(token, request, self._page_slot)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="events-ahead", description="events page ahead")
+    def _ahead(self, token: int, request: PageRequest) -> None:
+        self._load(token, request, self._ahead_slot)
+
+    def _load(self, token: int, request: PageRequest, slot: str) -> None:
         try:
-            if mode == "next":
-                page = backend.events_page(flt, after=key, limit=self.page_size, slot=slot)
-            elif mode == "prev":
-                page = backend.events_page(flt, before=key, limit=self.page_size, slot=slot)
-            elif mode == "last":
-                page = backend.events_page(flt, last=True, limit=self.page_size, slot=slot)
-            else:
-                page = backend.events_page(flt, limit=self.page_size, slot=slot)
+            loaded = load_page(self.app.backend, request, self.page_size, slot)
         except Cancelled:
             return
         except BackendError as exc:
             self.post_message(EventsFailed(token, str(exc)))
             return
-        self.post_message(EventsPageLoaded(token, page, mode, flt))
+        self.post_message(EventsPageLoaded(token, request, loaded))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="events-count", description="count events")
     def _count(self, token: int, flt: EventFilter) -> None:
         try:
-            n = self.app.backend.count_events(flt, slot=f"events-count:{id(self)}")
+            n = self.app.backend.count_events(flt, slot=self._count_slot)
         except (Cancelled, BackendError):
             return
         self.post_message(EventsCounted(token, n))
@@ -143,54 +281,57 @@ class EventsPane(Vertical):
     @on(EventsPageLoaded)
     def _page_loaded(self, msg: EventsPageLoaded) -> None:
         msg.stop()
-        if msg.token != self._token:
+        if msg.token == self._token and self._loading:
+            self._loading = False
+            if self._submitted:
+                self._editing(False)
+            self._show(msg.loaded, msg.request.mode, msg.request.flt)
             return
-        self._loading = False
-        page: EventPage = msg.page
-        new_filter = msg.flt != self.flt or self.page is None
-        if msg.mode in ("next", "prev") and not page.rows:
+        for near in self._near.values():
+            if near.token == msg.token:
+                near.loaded = msg.loaded
+
+    def _show(self, loaded: LoadedPage, mode: str, flt: EventFilter) -> None:
+        """Put a page on screen; ``mode`` says how it was reached (first / next / prev / last)."""
+        page = loaded.page
+        if mode in ("next", "prev") and not page.rows:
+            self._near.pop(mode, None)
             self._update_status()
             self.app.bell()
             return
-        old = self.page
-        self.flt = msg.flt
+        old = self._shown
+        new_filter = flt != self.flt or self.page is None
+        self.flt = flt
         self.page = page
-        if msg.mode == "first":
+        self._shown = loaded
+        self.columns = loaded.columns
+        if mode == "first":
             self.start = 0
-        elif msg.mode == "next" and self.start is not None and old is not None:
-            self.start += len(old.rows)
-        elif msg.mode == "prev" and self.start is not None:
+        elif mode == "next" and self.start is not None and old is not None:
+            self.start += len(old.page.rows)
+        elif mode == "prev" and self.start is not None:
             self.start = max(0, self.start - len(page.rows))
-        elif msg.mode == "last":
+        elif mode == "last":
             self.start = (self.count - len(page.rows)) if self.count is not None else None
         if page.at_start:
             self.start = 0
-        if new_filter or not self.columns:
-            self.columns = self._pick_columns(page)
+        # The page just left is the neighbour on the other side; the next one is fetched ahead.
+        self._near = {}
+        if old is not None and mode in ("next", "prev"):
+            self._near["prev" if mode == "next" else "next"] = _Neighbour(0, old)
+        self.table.set_page(loaded.grid, cursor_row=len(page.rows) - 1 if mode in ("prev", "last") else 0)
+        self._update_status()
+        self.call_after_refresh(self._fetch_ahead, "prev" if mode in ("prev", "last") else "next", page)
+        if new_filter or (self._recount and mode == "first"):
+            self._recount = False
             self.count = None
             self._count_token += 1
-            self._count(self._count_token, self.flt)
-        self._fill(page, cursor_at_end=msg.mode in ("prev", "last"))
-        self._update_status()
+            self.call_after_refresh(self._start_count, self._count_token, flt)
 
-    def _pick_columns(self, page: EventPage) -> tuple[str, ...]:
-        present = {c for row in page.rows for c, v in row.items() if v is not None}
-        return tuple(c for c in SHOWN_COLUMNS if c in ALWAYS or c in present)
-
-    def _fill(self, page: EventPage, cursor_at_end: bool) -> None:
-        columns = [GridColumn(c, "time (UTC)" if c == "ts" else c, COLUMN_LIMIT.get(c, 40), c in RIGHT_ALIGNED)
-                   for c in self.columns]
-        rows = [[self._text(c, row.get(c)) for c in self.columns] for row in page.rows]
-        self.table.set_page(columns, rows, cursor_row=len(rows) - 1 if cursor_at_end else 0)
-
-    @staticmethod
-    def _text(column: str, value) -> str | None:
-        """A cell as safe text (control characters escaped by ``plain``); None stays NULL."""
-        if value is None:
-            return None
-        if column == "source_file":
-            value = str(value).rsplit("/", 1)[-1]
-        return plain(value, limit=COLUMN_LIMIT.get(column, 40))
+    def _start_count(self, token: int, flt: EventFilter) -> None:
+        """After the page is drawn: count its filter's events, unless another filter came since."""
+        if token == self._count_token:
+            self._count(token, flt)
 
     @on(EventsCounted)
     def _counted(self, msg: EventsCounted) -> None:
@@ -205,9 +346,15 @@ class EventsPane(Vertical):
     @on(EventsFailed)
     def _failed(self, msg: EventsFailed) -> None:
         msg.stop()
-        if msg.token != self._token:
+        for direction, near in list(self._near.items()):
+            if near.token == msg.token:
+                del self._near[direction]  # moving that way fetches it again (and says why)
+        if msg.token != self._token or not self._loading:
             return
         self._loading = False
+        if self._submitted:
+            self._submitted = False
+            self.filter_input.remove_class("-loading")
         self._update_status()
         self.app.notify(msg.text, title="Filter", severity="error", markup=False)
 
@@ -219,6 +366,8 @@ class EventsPane(Vertical):
 
     def _update_status(self) -> None:
         status = self.query_one(".events-status", Static)
+        if status.has_class("-hidden"):
+            return  # the filter box is in its place; leaving it updates the line
         t = Text(no_wrap=True, overflow="ellipsis")
         shown = EventFilter(self.flt.text, self.flt.fields)
         t.append("Filter: ", style="bold")
@@ -245,16 +394,10 @@ class EventsPane(Vertical):
     # --- actions ----------------------------------------------------------------------------
 
     def action_next_page(self) -> None:
-        if self.page is None or self.page.at_end:
-            self.app.bell()
-            return
-        self._request("next", self.flt, self.page.last_key)
+        self._move("next")
 
     def action_prev_page(self) -> None:
-        if self.page is None or self.page.at_start:
-            self.app.bell()
-            return
-        self._request("prev", self.flt, self.page.first_key)
+        self._move("prev")
 
     def action_first_page(self) -> None:
         self._request("first", self.flt)
@@ -265,20 +408,19 @@ class EventsPane(Vertical):
     @on(EventGrid.EdgeReached)
     def _edge(self, msg: EventGrid.EdgeReached) -> None:
         msg.stop()
-        if self._loading:
-            return
-        if msg.direction == "down":
-            if self.page is not None and not self.page.at_end:
-                self._request("next", self.flt, self.page.last_key)
-        elif self.page is not None and not self.page.at_start:
-            self._request("prev", self.flt, self.page.first_key)
+        direction = "next" if msg.direction == "down" else "prev"
+        if self.page is not None and not (self.page.at_end if direction == "next" else self.page.at_start):
+            self._move(direction)
 
     def _editing(self, on: bool) -> None:
         # The one-line filter box takes the status line's place, so the table keeps its size
         # (and is not redrawn) while the analyst types.
         self.query_one(".events-status").set_class(on, "-hidden")
-        self.filter_input.set_class(not on, "-hidden")
+        self.filter_input.set_class(not on, "-hidden").remove_class("-loading")
+        self._submitted = False
         (self.filter_input if on else self.table).focus()
+        if not on:
+            self._update_status()
 
     def action_edit_filter(self) -> None:
         self.filter_input.value = EventFilter(self.flt.text, self.flt.fields).as_text()
@@ -287,9 +429,17 @@ class EventsPane(Vertical):
     @on(Input.Submitted, ".events-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._editing(False)
         flt = self.app.backend.parse_filter(event.value, incident_id=self.base.incident_id)
+        # The box stays until the first page is in; then box, status line and rows change in one
+        # frame (drawing the old rows once more, focused, would only delay the new ones). A
+        # filter that fails leaves the box open to fix it; Escape leaves it while the query runs.
         self._request("first", flt)
+        self._submitted = True
+        self.set_timer(SLOW_FILTER, self._hint_loading)
+
+    def _hint_loading(self) -> None:
+        if self._submitted and self._loading:
+            self.filter_input.add_class("-loading")
 
     def on_key(self, event) -> None:
         if event.key == "escape" and self.filter_input.has_focus:

@@ -2,11 +2,14 @@
 
 Textual's DataTable measures and renders every cell through Rich and re-renders all visible rows
 when the cursor moves or the view scrolls; on a small machine a page change cost ~300 ms. This
-grid keeps each row as a list of already-safe strings (``engine.textsafe.visible`` applied by the
-caller), sizes columns once per page, and draws a line as a handful of Segments, so a page change
-or a scroll costs a few milliseconds. It offers the small DataTable-like surface the events pane
-needs: ``set_page``, ``cursor_row`` / ``cursor_column``, ``move_cursor``, ``row_count``,
-``get_row_at`` and messages for Enter and for moving past either edge.
+grid takes a page as a ``GridPage``: rows of already-safe strings (``engine.textsafe.visible``
+applied by the caller), measured into column widths and fitted to them once. That is plain data a
+worker thread can build, so the UI thread only swaps a page in and draws a line as a handful of
+Segments (one per run of cells in the same style: Textual's compositor and colour filter cost
+grows with the segments of a line). A page change or a scroll costs a few milliseconds. The grid
+offers the small DataTable-like surface the events pane needs: ``set_page``, ``cursor_row`` /
+``cursor_column``, ``move_cursor``, ``row_count``, ``get_row_at`` and messages for Enter and for
+moving past either edge.
 
 Text reaches the terminal only as Segment text made of visible characters; nothing is parsed as
 markup.
@@ -14,6 +17,7 @@ markup.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -28,6 +32,7 @@ from textual.strip import Strip
 
 GAP = 2  # spaces between columns
 MAX_COLUMN = 60  # cells; longer values are cut with an ellipsis (Enter shows the whole event)
+NULL_MARK = "·"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,55 @@ class GridColumn:
     max_width: int = MAX_COLUMN
     right: bool = False
     styles: tuple[tuple[str, str], ...] = ()
+
+
+# A cell ready to draw: its text fitted to the column's width, and how to style it: None (the
+# row's style), a component class of the grid ("grid--null"...) or a Rich style from the column.
+Cell = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """Rows of safe strings (None is NULL) under ``columns``, with the width each column takes
+    and the cells fitted to it. ``GridPage.of`` builds one; it touches no widget, so a worker
+    thread can call it."""
+
+    columns: tuple[GridColumn, ...]
+    rows: list[list[str | None]]
+    widths: tuple[int, ...]
+    cells: list[list[Cell]]
+
+    @classmethod
+    def of(cls, columns: Sequence[GridColumn], rows: list[list[str | None]]) -> GridPage:
+        widths = []
+        for i, col in enumerate(columns):
+            widest = max((_cells_wide(v) for r in rows if (v := r[i]) is not None), default=0)
+            widths.append(min(max(widest, cell_len(col.label)), col.max_width))
+        looks = [dict(col.styles) for col in columns]
+        cells = [[_cell(col, look, w, v) for col, look, w, v in zip(columns, looks, widths, r)] for r in rows]
+        return cls(tuple(columns), rows, tuple(widths), cells)
+
+
+EMPTY_PAGE = GridPage((), [], (), [])
+
+
+def _cells_wide(text: str) -> int:
+    """Terminal cells ``text`` takes (ASCII: one per character, the common case, measured fast)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _cell(col: GridColumn, looks: dict[str, str], width: int, value: str | None) -> Cell:
+    if value is None:
+        return set_cell_size(NULL_MARK, width), "grid--null"
+    if _cells_wide(value) > width:
+        value = set_cell_size(value, width - 1) + "…"
+    if col.right:
+        text = value.rjust(width)
+    else:
+        text = value.ljust(width) if value.isascii() else set_cell_size(value, width)
+    if col.key == "outcome" and value in ("failure", "success"):
+        return text, f"grid--{value}"
+    return text, looks.get(value)
 
 
 class EventGrid(ScrollView, can_focus=True):
@@ -112,6 +166,7 @@ class EventGrid(ScrollView, can_focus=True):
         self._parsed: dict[str, Style] = {}
         self.columns: list[GridColumn] = []
         self.rows: list[list[str | None]] = []
+        self.cells: list[list[Cell]] = []
         self.widths: list[int] = []
         self.offsets: list[int] = []
         self.cursor_row = 0
@@ -126,29 +181,22 @@ class EventGrid(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self.rows)
 
-    def set_page(self, columns: list[GridColumn], rows: list[list[str | None]], cursor_row: int = 0) -> None:
-        """Show ``rows`` (strings already made safe; None is NULL) under ``columns``."""
-        self.columns = list(columns)
-        self.rows = rows
-        widths = []
-        for i, col in enumerate(self.columns):
-            w = cell_len(col.label)
-            for r in rows:
-                v = r[i]
-                if v is not None:
-                    w = max(w, min(col.max_width, cell_len(v)))
-            widths.append(min(w, col.max_width))
-        self.widths = widths
+    def set_page(self, page: GridPage, cursor_row: int = 0) -> None:
+        """Show ``page`` (its strings already made safe) with the cursor on ``cursor_row``."""
+        self.columns = list(page.columns)
+        self.rows = page.rows
+        self.cells = page.cells
+        self.widths = list(page.widths)
         self.offsets = []
         x = 1
-        for w in widths:
+        for w in self.widths:
             self.offsets.append(x)
             x += w + GAP
         self._line_cache.clear()
         self._total_width = x
-        self.virtual_size = Size(x, len(rows) + 1)
-        self.cursor_row = max(0, min(cursor_row, len(rows) - 1))
-        self.cursor_column = min(self.cursor_column, max(0, len(columns) - 1))
+        self.virtual_size = Size(x, len(self.rows) + 1)
+        self.cursor_row = max(0, min(cursor_row, len(self.rows) - 1))
+        self.cursor_column = min(self.cursor_column, max(0, len(self.columns) - 1))
         self.scroll_to(y=0, animate=False)
         self._scroll_cursor_into_view()
         self.refresh()
@@ -156,9 +204,6 @@ class EventGrid(ScrollView, can_focus=True):
 
     def get_row_at(self, index: int) -> list[Text]:
         return [Text(v if v is not None else "") for v in self.rows[index]]
-
-    def clear(self) -> None:
-        self.set_page(self.columns, [])
 
     # --- cursor ---------------------------------------------------------------------------
 
@@ -252,29 +297,47 @@ class EventGrid(ScrollView, can_focus=True):
             self._styles["base"] = self.rich_style
         return self._styles[name]
 
-    def _cells(self, values: list[str | None], row_style: Style) -> list[Segment]:
-        """One row as segments (cached per row without the cursor)."""
-        segs: list[Segment] = [Segment(" ", row_style)]
-        null, gap = self._style("grid--null"), " " * GAP
-        for col, w, v in zip(self.columns, self.widths, values):
-            if v is None:
-                segs.append(Segment(set_cell_size("·", w), row_style + null))
+    def _cells(self, cells: list[Cell], row_style: Style, cursor: Style | None = None,
+               cursor_column: int | None = None) -> list[Segment]:
+        """One row as segments, one per run of cells styled alike. ``cursor`` is added to the
+        cell ``cursor_column``, or to the whole row when that is None (rows without the cursor
+        are cached by the caller)."""
+        segs: list[Segment] = []
+        run, run_look = " ", None  # the text of the run being built and its cells' look
+
+        def flush() -> None:
+            segs.append(Segment(run, row_style if run_look is None else row_style + self._look(run_look)))
+
+        gap = " " * GAP
+        for index, (text, look) in enumerate(cells):
+            if cursor is not None and index == cursor_column:
+                flush()
+                segs.append(Segment(text, (row_style if look is None else row_style + self._look(look)) + cursor))
+                run, run_look = gap, None
+                continue
+            if look != run_look:
+                flush()
+                run, run_look = text, look
             else:
-                text = v if cell_len(v) <= w else set_cell_size(v, w - 1) + "…"
-                text = text.rjust(w) if col.right else set_cell_size(text, w)
-                style = row_style
-                if col.key == "outcome" and v in ("failure", "success"):
-                    style = row_style + self._style(f"grid--{v}")
-                elif col.styles:
-                    extra = dict(col.styles).get(v)
-                    if extra:
-                        parsed = self._parsed.get(extra)
-                        if parsed is None:
-                            parsed = self._parsed[extra] = Style.parse(extra)
-                        style = row_style + parsed
-                segs.append(Segment(text, style))
-            segs.append(Segment(gap, row_style))
+                run += text
+            if run_look is None:
+                run += gap
+            else:
+                flush()
+                run, run_look = gap, None
+        flush()
+        if cursor is not None and cursor_column is None:
+            segs = [Segment(seg.text, seg.style + cursor) for seg in segs]
         return segs
+
+    def _look(self, look: str) -> Style:
+        """A cell's style: one of the grid's component classes, else a Rich style of its column."""
+        if look in self.COMPONENT_CLASSES:
+            return self._style(look)
+        parsed = self._parsed.get(look)
+        if parsed is None:
+            parsed = self._parsed[look] = Style.parse(look)
+        return parsed
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -283,27 +346,19 @@ class EventGrid(ScrollView, can_focus=True):
         total = self._total_width
         if y == 0:
             header = base + self._style("grid--header")
-            segs = [Segment(" ", header)]
-            for col, w in zip(self.columns, self.widths):
-                segs.append(Segment(col.label.rjust(w) if col.right else set_cell_size(col.label, w), header))
-                segs.append(Segment(" " * GAP, header))
-            return Strip(segs, total).crop_extend(scroll_x, scroll_x + width, header)
+            labels = "".join((col.label.rjust(w) if col.right else set_cell_size(col.label, w)) + " " * GAP
+                             for col, w in zip(self.columns, self.widths))
+            return Strip([Segment(" " + labels, header)], total).crop_extend(scroll_x, scroll_x + width, header)
         row = self.scroll_offset.y + y - 1
         if row >= len(self.rows):
             return Strip.blank(width, base)
         if row == self.cursor_row:
-            segs = self._cells(self.rows[row], base + self._style("grid--cursor-row"))
-            cursor = self._style("grid--cursor")
-            if not self.cell_cursor:
-                segs = [Segment(seg.text, (seg.style or Style()) + cursor) for seg in segs]
-            else:
-                i = 1 + 2 * self.cursor_column
-                if i < len(segs):
-                    segs[i] = Segment(segs[i].text, (segs[i].style or Style()) + cursor)
+            segs = self._cells(self.cells[row], base + self._style("grid--cursor-row"), self._style("grid--cursor"),
+                               self.cursor_column if self.cell_cursor else None)
             strip = Strip(segs, total)
         else:
             strip = self._line_cache.get(row)
             if strip is None:
                 row_style = base + self._style("grid--odd") if row % 2 else base
-                strip = self._line_cache[row] = Strip(self._cells(self.rows[row], row_style), total)
+                strip = self._line_cache[row] = Strip(self._cells(self.cells[row], row_style), total)
         return strip.crop_extend(scroll_x, scroll_x + width, base)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Label, ProgressBar
+from textual.widgets import Static
 
 from engine.textsafe import visible
+
+BAR_WIDTH = 30  # cells of the progress bar
 
 
 @dataclass(frozen=True)
@@ -21,25 +21,32 @@ class JobState:
     fraction: float | None = None
 
 
-class JobBar(Horizontal):
-    """Hidden unless a job runs; follows the app's ``job`` reactive."""
+def job_line(job: JobState) -> Text:
+    """'analysis  features (3/8)  ━━━━━━━━──────  42%   ctrl+g cancels'."""
+    t = Text(no_wrap=True, overflow="ellipsis")
+    t.append(job.name, style="bold")
+    t.append(f"  {visible(job.text)}  ")
+    if job.fraction is None:
+        t.append("working…", style="italic")
+    else:
+        fraction = max(0.0, min(1.0, job.fraction))
+        done = round(fraction * BAR_WIDTH)
+        t.append("━" * done, style="bold")
+        t.append("─" * (BAR_WIDTH - done), style="dim")
+        t.append(f" {fraction:>4.0%}")
+    t.append("   ctrl+g cancels", style="dim")
+    return t
 
-    def compose(self) -> ComposeResult:
-        yield Label(id="job-label")
-        yield ProgressBar(total=100, show_eta=False, id="job-progress")
-        yield Label(Text("ctrl+g cancels", style="dim"), id="job-hint")
+
+class JobBar(Static):
+    """Hidden unless a job runs; follows the app's ``job`` reactive. One line of text, where a
+    label, a progress bar and a hint took six widgets: every screen carries this bar, and each
+    widget adds to what every screen switch costs."""
 
     def on_mount(self) -> None:
         self.watch(self.app, "job", self._show, init=True)
 
     def _show(self, job: JobState | None) -> None:
         self.set_class(job is not None, "-running")
-        if job is None:
-            return
-        label = Text.assemble((job.name, "bold"), " ", visible(job.text))
-        self.query_one("#job-label", Label).update(label)
-        bar = self.query_one("#job-progress", ProgressBar)
-        if job.fraction is None:
-            bar.update(total=None)
-        else:
-            bar.update(total=100, progress=max(0.0, min(1.0, job.fraction)) * 100)
+        if job is not None:
+            self.update(job_line(job))
