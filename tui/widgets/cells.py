@@ -78,12 +78,3 @@ def listing_text(items: list | None, shown: int = 2, *, limit: int = 60) -> str 
     if len(text) + len(more) > limit:
         text = text[: max(1, limit - len(more) - 1)] + "…"
     return text + more
-
-
-def triage(status: str | None, note: str | None = None) -> Text:
-    if not status:
-        return Text("—", style="dim")
-    t = Text(TRIAGE_WORDS.get(status, plain(status)), style=TRIAGE_STYLE.get(status, ""))
-    if note:
-        t.append(" ✎", style="dim")
-    return t
