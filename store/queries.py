@@ -68,6 +68,11 @@ _KIND_FILTER = {
 }
 
 
+# The event columns ``incident_scope``'s condition reads (for queries that select from a narrower
+# relation than the whole ``events`` view).
+SCOPE_COLUMNS = ("program", "format", "action", "src_ip", "ts")
+
+
 @dataclass(frozen=True)
 class IncidentScope:
     """Which events belong to an incident: ``where`` (with ``params``) selects them; ``first`` and
