@@ -86,8 +86,9 @@ async def test_incident_detail_shows_everything(case_path, make_app):
         assert "█" in bars and "_" not in bars.split("\n")[0].split("█")[0]  # plain words, not feature_names
         assert screen.query_one("#timeline").data
         assert screen.query_one("#sessions-table").row_count >= 1
-        events = screen.query_one("#incident-events EventGrid")
-        assert events.row_count == 200 and app.screen.query_one("#incident-events").count == 201
+        pane = screen.query_one("#incident-events")
+        # Its raw events: the first page (a screenful and a few more) of all 201.
+        assert pane.table.size.height < pane.table.row_count < 201 and pane.count == 201
         assert table is not None
 
 
