@@ -110,3 +110,31 @@ async def test_detail_panes_move_with_keys(case_path, make_app):
         await pilot.press("escape")
         await settle(app, pilot)
         assert isinstance(app.screen, IncidentsScreen)
+
+
+async def test_reopened_screen_follows_a_theme_changed_while_away(case_path, make_app):
+    """A screen shown again skips Textual's full restyle unless the app's CSS changed meanwhile:
+    a theme picked while the incident screen was away must still reach it."""
+    app = make_app(case_path, start="incidents")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen)
+        before = screen.query_one("#summary-pane").styles.border_top[1]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        app.theme = "solarized-light" if app.theme != "solarized-light" else "nord"
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        after = screen.query_one("#summary-pane").styles.border_top[1]
+        assert after != before
+        # Shown again with nothing changed: the styles stay as they are.
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.query_one("#summary-pane").styles.border_top[1] == after
