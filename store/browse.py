@@ -35,6 +35,9 @@ SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(reversed(SEVERITIES)
 FILTER_OPS: tuple[str, ...] = ("!=", ">=", "<=", "=", "~", ">", "<")
 # Time windows a backward page looks in before giving up on pruning: 1 min, 8 min, ... ~4 years.
 BACKWARD_PROBES = 9
+# Windows a forward page looks in when told how much time the page before it covered: twice
+# that, then 8 and 64 times more, then no bound.
+FORWARD_PROBES = 3
 _FIELD_TOKEN = re.compile(r"^([A-Za-z_]+)(!=|>=|<=|=|~|>|<)(.*)$", re.S)
 
 
@@ -233,9 +236,16 @@ def _select_list(columns: tuple[str, ...]) -> str:
 
 
 def events_page(case: Case, flt: EventFilter, *, after: PageKey | None = None, before: PageKey | None = None,
-                last: bool = False, limit: int = 200, columns: tuple[str, ...] = BROWSE_COLUMNS) -> EventPage:
+                last: bool = False, limit: int = 200, columns: tuple[str, ...] = BROWSE_COLUMNS,
+                span: timedelta | None = None) -> EventPage:
     """One page of events matching ``flt``: the first page, the page after ``after``, the page
-    before ``before``, or the last page (``last=True``)."""
+    before ``before``, or the last page (``last=True``).
+
+    ``span``: how much time the page before ``after`` covered, a hint for how far ahead the next
+    ``limit`` events lie. A top-N over everything after a key reads whole row groups of every
+    column before it can stop (~20 ms at 10M events on a small machine); bounded to a time
+    window, DuckDB reads the few row groups of that window (~8 ms). The page is the same either
+    way: a window is widened until it holds the page, the last try has no bound."""
     for c in columns:
         if c not in EVENT_COLUMN_NAMES:
             raise BrowseError(f"no event field {c!r}")
@@ -253,6 +263,19 @@ def events_page(case: Case, flt: EventFilter, *, after: PageKey | None = None, b
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     asc_t, asc_n = "ts, source_file, line_no", "source_file, line_no"
+
+    def forward(cond: str, p: dict, lower: datetime, n: int) -> list[dict]:
+        if span is not None:
+            width = max(2 * span, timedelta(seconds=1))
+            for _ in range(FORWARD_PROBES):
+                # Every event up to the window's end (ties included) comes before any after it,
+                # so a window that holds n rows holds the first n.
+                found = run(f"ts <= $hi AND {cond}", {**p, "hi": lower + width}, asc_t, n)
+                if len(found) >= n:
+                    return found
+                width *= 8
+        return run(cond, p, asc_t, n)
+
     desc_t, desc_n = "ts DESC, source_file DESC, line_no DESC", "source_file DESC, line_no DESC"
     backward = before is not None or last
     if not backward:
@@ -261,8 +284,8 @@ def events_page(case: Case, flt: EventFilter, *, after: PageKey | None = None, b
             if after is None:
                 rows = run("ts IS NOT NULL", {}, asc_t, limit + 1)
             else:
-                rows = run("ts >= $kt AND (ts, source_file, line_no) > ($kt, $kf, $kl)",
-                           {"kt": after.ts, "kf": after.source_file, "kl": after.line_no}, asc_t, limit + 1)
+                rows = forward("ts >= $kt AND (ts, source_file, line_no) > ($kt, $kf, $kl)",
+                               {"kt": after.ts, "kf": after.source_file, "kl": after.line_no}, after.ts, limit + 1)
         if len(rows) <= limit:
             if after is not None and after.ts is None:
                 rows += run("ts IS NULL AND (source_file, line_no) > ($kf, $kl)",

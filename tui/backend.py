@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +151,9 @@ class Backend:
 
     def events_page(self, flt: browse.EventFilter, *, after: browse.PageKey | None = None,
                     before: browse.PageKey | None = None, last: bool = False, limit: int = 200,
-                    slot: str | None = None) -> browse.EventPage:
+                    slot: str | None = None, span: timedelta | None = None) -> browse.EventPage:
         with self._session(slot) as c:
-            return browse.events_page(c, flt, after=after, before=before, last=last, limit=limit)
+            return browse.events_page(c, flt, after=after, before=before, last=last, limit=limit, span=span)
 
     def count_events(self, flt: browse.EventFilter, slot: str | None = None) -> int:
         with self._session(slot) as c:

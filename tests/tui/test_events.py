@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from store import browse
@@ -25,14 +27,20 @@ def test_keyset_pages_cover_everything_in_order(case_path):
         for flt in (browse.EventFilter(), browse.parse_filter("src_ip=203.0.113.66"),
                     browse.parse_filter("outcome= no timestamp")):
             expected = _all_keys(case, flt)
-            seen, page = [], browse.events_page(case, flt, limit=37)
-            assert page.at_start
-            while True:
-                seen += [(r["ts"], r["source_file"], r["line_no"]) for r in page.rows]
-                if page.at_end:
-                    break
-                page = browse.events_page(case, flt, after=page.last_key, limit=37)
-            assert seen == expected
+            # Forward, plain and with a hint of the time a page covers (the query then looks in
+            # windows after the key, widened until they hold a page): the real span, and one far
+            # too short, which must be widened up to no bound at all.
+            for hint in (None, "page", timedelta(0)):
+                seen, page = [], browse.events_page(case, flt, limit=37)
+                assert page.at_start
+                while True:
+                    seen += [(r["ts"], r["source_file"], r["line_no"]) for r in page.rows]
+                    if page.at_end:
+                        break
+                    timed = [r["ts"] for r in page.rows if r["ts"] is not None]
+                    span = (timed[-1] - timed[0] if timed else None) if hint == "page" else hint
+                    page = browse.events_page(case, flt, after=page.last_key, limit=37, span=span)
+                assert seen == expected, hint
             assert browse.count_events(case, flt) == len(expected)
             # And backwards from the last page.
             back, page = [], browse.events_page(case, flt, last=True, limit=37)

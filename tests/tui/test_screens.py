@@ -138,3 +138,21 @@ async def test_reopened_screen_follows_a_theme_changed_while_away(case_path, mak
         await pilot.press("enter")
         await settle(app, pilot)
         assert screen.query_one("#summary-pane").styles.border_top[1] == after
+
+
+async def test_start_up_objects_are_frozen_while_the_app_runs(case_path, make_app):
+    """Full garbage collections walk every object (45-70 ms on a small machine, a late frame
+    on whatever key they land): what start-up made is frozen once the first screen is drawn,
+    and thawed when the app ends, so the process exits cleanly."""
+    import gc
+
+    app = make_app(case_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        for _ in range(100):
+            if gc.get_freeze_count():
+                break
+            await pilot.pause(0.05)
+        assert gc.get_freeze_count() > 10_000
+        assert gc.get_threshold()[2] >= 100
+    assert gc.get_freeze_count() == 0 and gc.get_threshold()[2] < 100

@@ -13,6 +13,7 @@ when the filter changes again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -57,6 +58,7 @@ class PageRequest:
     key: PageKey | None = None
     columns: tuple[str, ...] | None = None
     limit: int | None = None  # rows; None: the pane's page size
+    span: timedelta | None = None  # the time the page before a next page covered (a hint for the query)
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,17 @@ def cell_text(column: str, value) -> str | None:
     return plain(value, limit=COLUMN_LIMIT.get(column, 40))
 
 
+def _span(page: EventPage) -> timedelta | None:
+    """The time a page's rows cover (None without two timestamps)."""
+    first, last = page.rows[0].get("ts") if page.rows else None, page.rows[-1].get("ts") if page.rows else None
+    return last - first if first is not None and last is not None else None
+
+
 def load_page(backend: Backend, request: PageRequest, limit: int, slot: str) -> LoadedPage:
     """Fetch ``request``'s page and prepare its cells (blocking: called from worker threads)."""
     page = backend.events_page(request.flt, after=request.key if request.mode == "next" else None,
                                before=request.key if request.mode == "prev" else None,
-                               last=request.mode == "last", limit=limit, slot=slot)
+                               last=request.mode == "last", limit=limit, slot=slot, span=request.span)
     columns = request.columns if request.columns is not None else pick_columns(page)
     header = [GridColumn(c, "time (UTC)" if c == "ts" else c, COLUMN_LIMIT.get(c, 40), c in RIGHT_ALIGNED)
               for c in columns]
@@ -217,7 +225,8 @@ class EventsPane(Vertical):
         self._serial += 1
         return self._serial
 
-    def _request(self, mode: str, flt: EventFilter, key: PageKey | None = None) -> None:
+    def _request(self, mode: str, flt: EventFilter, key: PageKey | None = None,
+                 span: timedelta | None = None) -> None:
         backend = self.app.backend
         # Pages fetched ahead belong to the page shown now; a count to the filter shown now.
         self._near.clear()
@@ -230,7 +239,7 @@ class EventsPane(Vertical):
         self._loading = True
         self._update_status()
         limit = self.first_page_rows() if mode == "first" else None
-        self._fetch(self._token, PageRequest(mode, flt, key, columns, limit))
+        self._fetch(self._token, PageRequest(mode, flt, key, columns, limit, span))
 
     def _move(self, direction: str) -> None:
         """Show the next / previous page: the one in hand at once, else as soon as it lands."""
@@ -242,7 +251,8 @@ class EventsPane(Vertical):
             return
         near = self._near.get(direction)
         if near is None:
-            self._request(direction, self.flt, page.last_key if direction == "next" else page.first_key)
+            self._request(direction, self.flt, page.last_key if direction == "next" else page.first_key,
+                          _span(page) if direction == "next" else None)
         elif near.loaded is not None:
             self._loading = False
             self._show(near.loaded, direction, self.flt)
@@ -259,7 +269,8 @@ class EventsPane(Vertical):
         token = self._next_serial()
         self._near[direction] = _Neighbour(token)
         key = page.last_key if direction == "next" else page.first_key
-        self._ahead(token, PageRequest(direction, self.flt, key, self.columns))
+        self._ahead(token, PageRequest(direction, self.flt, key, self.columns,
+                                       span=_span(page) if direction == "next" else None))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="events-page", description="events page")
     def _fetch(self, token: int, request: PageRequest) -> None:
