@@ -21,6 +21,7 @@ from engine import config
 from engine.explain import aggregate
 from engine.rules import SEVERITY_RANK, by_id
 from engine.scoring import KindScores
+from engine.sessions import has_logins
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Member:
     x: np.ndarray
     top_features: list[dict] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
+    logins: list[str] = field(default_factory=list)  # of ``users``, those that logged in
 
 
 @dataclass
@@ -280,13 +282,14 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
         wanted = [i for i, c in enumerate(ks.category) if c is not None]
         if not wanted:
             continue
+        logins = "coalesce(users_success, [])" if has_logins(con, kind) else "[]::VARCHAR[]"
         rows = con.execute(
-            f"SELECT session_id, src_ip, coalesce(users, []), coalesce(hosts, []), first_ts, last_ts, events "
-            f"FROM feat_{kind} ORDER BY session_id"
+            f"SELECT session_id, src_ip, coalesce(users, []), coalesce(hosts, []), first_ts, last_ts, events, "
+            f"{logins} FROM feat_{kind} ORDER BY session_id"
         ).fetchall()
         names = ks.feature_names
         for i in wanted:
-            sid, ip, users, hosts, first, last, events = rows[i]
+            sid, ip, users, hosts, first, last, events, logged_in = rows[i]
             assert sid == ks.session_ids[i]
             m = Member(
                 session_id=sid, kind=kind, src_ip=ip, users=[u for u in users if u is not None],
@@ -295,6 +298,7 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
                 techniques=list(ks.techniques[i]), rules=list(ks.rules[i]), x=ks.X[i],
                 top_features=explanations.get(sid, []),
                 features={name: float(ks.raw[i, k]) for k, name in enumerate(names)},
+                logins=[u for u in logged_in if u is not None],
             )
             (background if m.category == "background_noise" else flagged).append(m)
     return flagged, background

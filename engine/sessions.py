@@ -411,6 +411,14 @@ def build_ids(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+def has_logins(con: duckdb.DuckDBPyConnection, kind: str) -> bool:
+    """Whether ``feat_<kind>`` names the accounts that logged in (``users_success``)."""
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = $t AND column_name = 'users_success'",
+        {"t": f"feat_{kind}"},
+    ).fetchone()[0])
+
+
 def build(con: duckdb.DuckDBPyConnection) -> SessionCounts:
     """Build every ``feat_<kind>`` temp table from ``events``."""
     build_ssh(con)

@@ -47,7 +47,7 @@ from engine.textsafe import visible
 OFFLINE = "offline"
 CONFIDENCES = ("low", "medium", "high")
 # Part of the cache key: a new prompt or answer format makes old answers stale.
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2
 
 # Features that add up over an incident's sessions, and those where the highest session tells more.
 SUM_FEATURES = (
@@ -100,6 +100,7 @@ class IncidentFacts:
     totals: dict[str, float] = field(default_factory=dict)
     peaks: dict[str, float] = field(default_factory=dict)
     spans: tuple[Span, ...] = ()
+    logins: tuple[str, ...] = ()  # of ``users``, the accounts that logged in
 
     def total(self, name: str) -> float:
         return self.totals.get(name, 0.0)
@@ -130,7 +131,14 @@ def facts_of(inc: Incident) -> IncidentFacts:
         sessions=int(inc.sessions), events=int(inc.events), techniques=tuple(inc.techniques),
         rules=tuple(inc.rules), top_features=tuple(inc.top_features), totals=totals, peaks=peaks,
         spans=tuple(Span(m.kind, m.src_ip, m.first_ts, m.last_ts) for m in inc.members),
+        logins=_logins(inc.users, [m.logins for m in inc.members]),
     )
+
+
+def _logins(users, per_session) -> tuple[str, ...]:
+    """The accounts some session logged in to, in the incident's order of ``users``."""
+    logged = {u for names in per_session for u in (names or ()) if u is not None}
+    return tuple(u for u in users if u in logged) + tuple(sorted(logged - set(users)))
 
 
 def _latest_run(con) -> str | None:
@@ -150,8 +158,8 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
         return None
     row = row[0]
     members = con.execute(
-        "SELECT kind, src_ip, first_ts, last_ts, features FROM sessions WHERE run_id = $run AND incident_id = $id "
-        "ORDER BY session_id", {"run": run_id, "id": incident_id},
+        "SELECT kind, src_ip, first_ts, last_ts, features, logins FROM sessions WHERE run_id = $run "
+        "AND incident_id = $id ORDER BY session_id", {"run": run_id, "id": incident_id},
     ).fetchall()
     totals, peaks = _aggregate([json.loads(m[4]) if isinstance(m[4], str) else (m[4] or {}) for m in members])
     return IncidentFacts(
@@ -160,6 +168,7 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
         events=int(row[10]), techniques=tuple(row[11] or ()), rules=tuple(row[12] or ()),
         top_features=tuple(json.loads(row[13] or "[]")), totals=totals, peaks=peaks,
         spans=tuple(Span(m[0], m[1], m[2], m[3]) for m in members),
+        logins=_logins(tuple(row[7] or ()), [m[5] for m in members]),
     )
 
 
@@ -173,6 +182,7 @@ def cache_key(facts: IncidentFacts, model: str) -> str:
         "v": PROMPT_VERSION, "model": model, "category": facts.category, "severity": facts.severity,
         "risk": facts.risk, "first": iso(facts.first_seen), "last": iso(facts.last_seen),
         "src_ips": list(facts.src_ips), "users": list(facts.users), "hosts": list(facts.hosts),
+        "logins": list(facts.logins),
         "sessions": facts.sessions, "events": facts.events, "techniques": list(facts.techniques),
         "rules": list(facts.rules),
         "top": [[f.get("name"), round(float(f.get("value", 0)), 3), round(float(f.get("contribution", 0)), 3)]
@@ -324,9 +334,11 @@ def _minutes(f: IncidentFacts) -> float:
 def _login_attack(f: IncidentFacts) -> Summary:
     failed, succ = f.total("failed_attempts"), f.total("successes")
     users = _names(f.users, 3, "accounts") or "unknown accounts"
-    outcome = f"then {_n(succ)} successful login{'s' if succ != 1 else ''}" if succ else "no success"
-    first_step = (f"treat {users} as compromised: find the successful login and review what followed" if succ
-                  else f"confirm no later success from {_them(f)}")
+    logged = _names(f.logins, 3, "accounts")
+    outcome = (f"then {_n(succ)} successful login{'s' if succ != 1 else ''}" + (f" (to {logged})" if logged else "")
+               if succ else "no success")
+    first_step = (f"treat {logged or users} as compromised: find the successful login and review what followed"
+                  if succ else f"confirm no later success from {_them(f)}")
     impact = ("a login succeeded: the account may be compromised" if succ else "none seen: no login succeeded")
     cat, techs = f.category, _techs(f)
     tech = f" ({techs})" if techs else ""
@@ -369,13 +381,16 @@ def _login_attack(f: IncidentFacts) -> Summary:
 
 def _suspicious_login(f: IncidentFacts) -> Summary:
     succ, before = f.total("successes"), f.total("failures_before_success")
-    users = _names(f.users, 3, "accounts") or "an account"
+    # The accounts logged in to, not every account the source named (it may have tried others).
+    users = _names(f.logins or f.users, 3, "accounts") or "an account"
+    tried = [u for u in f.users if u not in f.logins] if f.logins else []
     techs = _techs(f)
     tech = f" ({techs})" if techs else ""
     logins = f"{_n(succ)} successful logins" if succ > 1 else "A successful login"
     if before:
+        also = f" (it also tried {_names(tuple(tried), 3, 'accounts')})" if tried else ""
         text = (f"{logins} to {users}{_on(f)} from {_who(f)} {_when(f)}, after {_n(before)} failed "
-                f"attempt{'s' if before != 1 else ''} from the same source. A password that works after repeated "
+                f"attempt{'s' if before != 1 else ''} from the same source{also}. A password that works after repeated "
                 f"failures is how a guessed or stolen credential looks{tech}; treat the account as compromised "
                 "until shown otherwise.")
         confidence = "high"
@@ -583,6 +598,7 @@ def fact_sheet(facts: IncidentFacts, raw_lines: list[str]) -> str:
         f"sessions: {f.sessions:,}; events: {f.events:,}",
         _entity_line("sources", f.src_ips),
         _entity_line("accounts", f.users),
+        _entity_line("accounts logged in to", f.logins),
         _entity_line("hosts", f.hosts),
         f"ATT&CK techniques: {', '.join(f.techniques) or '-'}",
     ]

@@ -287,4 +287,12 @@ MIGRATIONS += (
     Migration(5, "raw lines of web and network events compressed with zstd", _zstd_statements()),
 )
 
+MIGRATIONS += (
+    Migration(6, "sessions: the accounts that logged in", (
+        # Of ``users`` (every account a session named), those with a successful login: a
+        # summary must not say "logged in to admin and deploy" when admin only failed.
+        "ALTER TABLE sessions ADD COLUMN logins VARCHAR[]",
+    )),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -63,3 +63,33 @@ def test_migration_5_keeps_every_event_and_stores_long_raw_lines_with_zstd(tmp_p
         ).fetchall()}
         assert "ZSTD" in kinds
         assert case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 2 + 4000
+
+
+def test_migration_6_adds_the_accounts_logged_in_and_keeps_old_sessions(tmp_path: Path) -> None:
+    from engine.summaries import offline, stored_facts
+
+    db = tmp_path / "old.duckdb"
+    _case_at_version(db, 5)
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO runs (run_id, finished_at, status) VALUES ('r1', TIMESTAMPTZ '2026-11-21 10:00:00+00', "
+                "'complete')")
+    con.execute(
+        "INSERT INTO sessions VALUES ('r1', 'S-1', 'ssh_source', '203.0.113.99', ['admin', 'deploy'], ['web1'], "
+        "TIMESTAMPTZ '2026-11-21 09:00:00+00', TIMESTAMPTZ '2026-11-21 09:05:00+00', 8, "
+        "'{\"successes\": 1, \"failures_before_success\": 6}', 0.7, 90, 'critical', 'suspicious_login', "
+        "['ssh.success_after_failures'], ['T1078'], '[]', 'INC-0001')")
+    con.execute(
+        "INSERT INTO incidents (run_id, id, category, severity, risk, first_seen, last_seen, src_ips, users, hosts, "
+        "sessions, events, techniques, rules, top_features) VALUES ('r1', 'INC-0001', 'suspicious_login', 'critical', "
+        "90, TIMESTAMPTZ '2026-11-21 09:00:00+00', TIMESTAMPTZ '2026-11-21 09:05:00+00', ['203.0.113.99'], "
+        "['admin', 'deploy'], ['web1'], 1, 8, ['T1078'], ['ssh.success_after_failures'], '[]')")
+    con.close()
+
+    with Case.open(db) as case:
+        assert case.schema_version() == SCHEMA_VERSION >= 6
+        row = case.con.execute("SELECT session_id, users, logins FROM sessions").fetchall()
+        assert row == [("S-1", ["admin", "deploy"], None)]  # kept; who logged in was not recorded then
+        facts = stored_facts(case.con, "INC-0001", "r1")
+        assert facts.logins == ()
+        # Without the record, the summary names the accounts the source used, as before.
+        assert offline(facts).text.startswith("A successful login to admin and deploy ")

@@ -24,6 +24,7 @@ from engine.summaries import (
     SummaryStream,
     build_prompt,
     cache_key,
+    fact_sheet,
     facts_of,
     parse_answer,
     regenerate_summary,
@@ -161,6 +162,9 @@ def test_offline_summaries_for_every_category_are_safe_text(analysed) -> None:
     login = incident(result, "suspicious_login")
     assert login.severity == "critical" and re.search(r"after \d+ failed attempts from the same source", login.summary)
     assert "\\x1b]0;owned\\x07[bold red]admin[/bold red]" in login.summary  # escaped, markup left literal
+    # The login was to deploy; the other name was only tried (and is said so).
+    assert login.summary.startswith("A successful login to deploy ") and "(it also tried \\x1b]0;owned" in login.summary
+    assert facts_of(login).logins == ("deploy",) and "accounts logged in to (1): deploy" in fact_sheet(facts_of(login), [])
     web = incident(result, "web_attack")
     assert "12 HTTP requests from 198.18.0.5" in web.summary and "attack tool's user agent" in web.summary
 
