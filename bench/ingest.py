@@ -6,7 +6,8 @@
     python bench/ingest.py --keep /tmp/bench    # keep the generated logs there (reused next time)
 
 Prints lines/s for each tool on the same files on this machine and Vedette's ratio to each, and
-Vedette's peak RSS. lnav and GoAccess are compared only where installed
+Vedette's peak RSS, and the floor under any ingest that keeps the lines in the case: the same
+file's bare lines stored in DuckDB with nothing parsed (``bench/store_floor.py``). lnav and GoAccess are compared only where installed
 (`apt-get install lnav goaccess`). Targets: auth.log faster than lnav counts it, nginx at least
 20x GoAccess, 10M lines under 2 GiB peak memory.
 """
@@ -52,6 +53,15 @@ def vedette(path: Path, db: Path) -> tuple[float, int]:
     return secs, peak
 
 
+def store_floor(path: Path, db: Path, zstd: bool) -> float:
+    """Seconds a process takes just to store the file's lines in DuckDB (``bench/store_floor.py``)."""
+    secs, _, proc = peak_of([sys.executable, str(HERE / "store_floor.py"), str(path), str(db)]
+                            + (["--zstd"] if zstd else []))
+    if proc.returncode != 0:
+        raise SystemExit(f"store_floor failed: {proc.stderr[-500:]}")
+    return secs
+
+
 def lnav(path: Path) -> float | None:
     if not shutil.which("lnav"):
         return None
@@ -90,6 +100,9 @@ def main() -> int:
         secs, peak = vedette(path, work / f"{kind}.duckdb")
         print(f"{kind:7s} vedette ingest : {secs:7.2f}s  {n / secs:12,.0f} lines/s  {size / secs / 1e6:6.1f} MB/s  "
               f"peak RSS {peak / 2**20:,.0f} MiB")
+        floor = store_floor(path, work / f"{kind}-floor.duckdb", zstd=kind == "access")
+        print(f"{kind:7s} lines only     : {floor:7.2f}s  {n / floor:12,.0f} lines/s  (storing the bare lines in "
+              "DuckDB, nothing parsed: the floor of any ingest that keeps them)")
         other = lnav(path) if kind == "auth" else goaccess(path, work / "goaccess.html")
         name = "lnav" if kind == "auth" else "goaccess"
         if other is None:

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""The least a line store costs: a log's lines into a DuckDB table, nothing parsed.
+
+    python bench/store_floor.py FILE DB [--zstd]
+
+Reads FILE in the chunks `vedette ingest` uses, turns each into Arrow with Vedette's own decoder
+(invalid UTF-8 and NUL kept visible) and inserts ``(line_no, raw)`` into a table of a new DuckDB
+file, one transaction per chunk: what any ingest that keeps the lines in the case must pay before
+it extracts a single field. ``bench/ingest.py`` runs it as a whole process beside ``vedette
+ingest``, lnav and GoAccess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file")
+    ap.add_argument("db")
+    ap.add_argument("--zstd", action="store_true", help="store the lines with zstd (as Vedette does for web logs)")
+    args = ap.parse_args()
+
+    import duckdb
+
+    from engine import config
+    from engine.formats.base import decode_lines
+
+    db = Path(args.db)
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    zstd = " USING COMPRESSION zstd" if args.zstd else ""
+    con.execute(f"CREATE TABLE lines (source_id INTEGER, line_no BIGINT, raw VARCHAR{zstd})")
+    line_no = 1
+    with open(args.file, "rb") as f:
+        while True:
+            chunk = f.read(config.INGEST_CHUNK_BYTES)
+            if not chunk:
+                break
+            chunk += f.readline()  # whole lines only
+            table = decode_lines(chunk, line_no)
+            line_no += table.num_rows
+            con.register("_chunk", table)
+            con.execute("BEGIN")
+            con.execute("INSERT INTO lines SELECT 1, line_no, line::VARCHAR FROM _chunk")
+            con.execute("COMMIT")
+            con.unregister("_chunk")
+    con.close()
+    print(line_no - 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
