@@ -413,10 +413,8 @@ def build_ids(con: duckdb.DuckDBPyConnection) -> None:
 
 def has_logins(con: duckdb.DuckDBPyConnection, kind: str) -> bool:
     """Whether ``feat_<kind>`` names the accounts that logged in (``users_success``)."""
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = $t AND column_name = 'users_success'",
-        {"t": f"feat_{kind}"},
-    ).fetchone()[0])
+    cur = con.execute(f"SELECT * FROM feat_{kind} LIMIT 0")  # kind is one of FEATURES' keys, not input
+    return "users_success" in {d[0] for d in cur.description}
 
 
 def build(con: duckdb.DuckDBPyConnection) -> SessionCounts:

@@ -525,3 +525,19 @@ def test_vedette_analyze_no_llm_asks_nothing(tmp_path, monkeypatch, capsys, serv
     assert main(["analyze", "--db", db, "--json", "--no-llm"]) == 0
     assert server.requests == []
     assert {i["summary_source"] for i in json.loads(capsys.readouterr().out)["incidents"]} == {"offline"}
+
+
+def test_feature_totals_and_peaks_over_many_sessions() -> None:
+    """Over many sessions the sums come from one array; the result is the plain sum and max, and
+    a missing value (NULL in the case) counts as 0 as it does for a few sessions."""
+    from engine.summaries import _aggregate
+
+    rows = [{"failed_attempts": float(k % 7), "successes": float(k == 50)} for k in range(200)]
+    totals, peaks = _aggregate(rows)
+    assert totals == {"failed_attempts": float(sum(k % 7 for k in range(200))), "successes": 1.0}
+    assert peaks == {"failed_attempts": 6.0, "successes": 1.0}
+    rows[3]["failed_attempts"] = None
+    totals, peaks = _aggregate(rows)
+    assert totals["failed_attempts"] == sum(k % 7 for k in range(200)) - 3 and peaks["failed_attempts"] == 6.0
+    assert _aggregate(rows[:10]) == ({"failed_attempts": float(sum(k % 7 for k in range(10))) - 3, "successes": 0.0},
+                                     {"failed_attempts": 6.0, "successes": 0.0})
