@@ -288,6 +288,7 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
             f"{logins} FROM feat_{kind} ORDER BY session_id"
         ).fetchall()
         names = ks.feature_names
+        raw_rows = ks.raw.astype(float).tolist()  # Python floats at once: indexing numpy per value is slow
         for i in wanted:
             sid, ip, users, hosts, first, last, events, logged_in = rows[i]
             assert sid == ks.session_ids[i]
@@ -297,7 +298,7 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
                 risk=int(ks.risk[i]), severity=ks.severity[i], category=ks.category[i],
                 techniques=list(ks.techniques[i]), rules=list(ks.rules[i]), x=ks.X[i],
                 top_features=explanations.get(sid, []),
-                features={name: float(ks.raw[i, k]) for k, name in enumerate(names)},
+                features=dict(zip(names, raw_rows[i])),
                 logins=[u for u in logged_in if u is not None],
             )
             (background if m.category == "background_noise" else flagged).append(m)
