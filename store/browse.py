@@ -320,7 +320,10 @@ def events_page(case: Case, flt: EventFilter, *, after: PageKey | None = None, b
             rows = run("ts IS NULL AND (source_file, line_no) < ($kf, $kl)",
                        {"kf": key.source_file, "kl": key.line_no}, desc_n, limit + 1)
         if len(rows) <= limit:
-            top = con.execute(f"SELECT max(ts) FROM {source} WHERE ({where})", params).fetchone()[0]
+            # Over the filter's own columns only: without the join behind source_file DuckDB takes
+            # max(ts) from its statistics or a single column (10 ms, not 100, at 10M events).
+            narrow = events_relation(filter_columns(flt) | {"ts"})
+            top = con.execute(f"SELECT max(ts) FROM {narrow} WHERE ({where})", params).fetchone()[0]
             if top is not None:
                 rows += backward("ts <= $kt", {"kt": top}, top, limit + 1 - len(rows))
     else:
