@@ -1,8 +1,8 @@
 """A window onto the case's events: one page at a time from DuckDB, filterable, never loaded whole.
 
 The pane shows a page (``PAGE_SIZE`` rows) of the events matching its filter in time order; the
-first page of a filter holds a screenful and a little more (``first_page_rows``), which is what
-the analyst waits for after pressing Enter. Moving past the last row shows the next page (keyset paging, see ``store.browse``), so scrolling
+first page of a filter (and the last page, on ``}``) holds a screenful and a little more
+(``first_page_rows``), which is what the analyst waits for after the key. Moving past the last row shows the next page (keyset paging, see ``store.browse``), so scrolling
 feels continuous while memory holds a few pages. Once a page is on screen, a worker fetches the
 page after it (before it, when moving up) and prepares its cells, and the page just left is kept:
 moving past an edge then swaps in a page already in hand instead of waiting for a query. The
@@ -238,7 +238,7 @@ class EventsPane(Vertical):
         self._token = self._next_serial()
         self._loading = True
         self._update_status()
-        limit = self.first_page_rows() if mode == "first" else None
+        limit = self.first_page_rows() if mode in ("first", "last") else None
         self._fetch(self._token, PageRequest(mode, flt, key, columns, limit, span))
 
     def _move(self, direction: str) -> None:
