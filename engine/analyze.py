@@ -244,10 +244,9 @@ def _store(case: Case, run_id: str, started: datetime, scores: dict[str, scoring
                     "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
                 )
                 join = "LEFT JOIN _scored s USING (session_id)" if kind in sessions.FEATURES else ""
-                logins = "f.users_success" if sessions.has_logins(con, kind) else "NULL"
                 con.execute(
                     f"INSERT INTO sessions SELECT $run, f.session_id, '{kind}', f.src_ip, f.users, f.hosts, "
-                    f"f.first_ts, f.last_ts, f.events, json_object({feats}), {scored_cols}, {logins} "
+                    f"f.first_ts, f.last_ts, f.events, json_object({feats}), {scored_cols}, f.logins "
                     f"FROM feat_{kind} f {join}",
                     {"run": run_id},
                 )

@@ -21,7 +21,6 @@ from engine import config
 from engine.explain import aggregate
 from engine.rules import SEVERITY_RANK, by_id
 from engine.scoring import KindScores
-from engine.sessions import has_logins
 
 
 @dataclass
@@ -282,10 +281,9 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
         wanted = [i for i, c in enumerate(ks.category) if c is not None]
         if not wanted:
             continue
-        logins = "coalesce(users_success, [])" if has_logins(con, kind) else "[]::VARCHAR[]"
         rows = con.execute(
             f"SELECT session_id, src_ip, coalesce(users, []), coalesce(hosts, []), first_ts, last_ts, events, "
-            f"{logins} FROM feat_{kind} ORDER BY session_id"
+            f"coalesce(logins, []) FROM feat_{kind} ORDER BY session_id"
         ).fetchall()
         names = ks.feature_names
         raw_rows = ks.raw.astype(float).tolist()  # Python floats at once: indexing numpy per value is slow

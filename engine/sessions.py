@@ -16,8 +16,8 @@ A *session* is the unit the analysis scores. Kinds:
 - ``ids``: one source's Suricata alerts until ``FLOW_GAP_S`` of silence.
 
 ``build(con)`` fills temp tables ``feat_<kind>`` (one row per session: ``session_id``, ``kind``,
-``src_ip``, ``users``, ``hosts``, ``first_ts``, ``last_ts``, ``events`` and numeric features
-named in ``FEATURES[kind]``). Everything is SQL: no Python loop touches an event.
+``src_ip``, ``users``, ``logins`` (of ``users``, those with a successful login), ``hosts``,
+``first_ts``, ``last_ts``, ``events`` and numeric features named in ``FEATURES[kind]``). Everything is SQL: no Python loop touches an event.
 """
 
 from __future__ import annotations
@@ -128,7 +128,8 @@ def _windowed(select_sql: str, part: str, gap: str, *, long_partitions: bool = T
 def _source_head(prefix: str, kind: str, key: str) -> str:
     """The columns every per-source session starts with: id, kind, entities, span, size."""
     return f"""'{prefix}-' || md5({key} || '#' || win::VARCHAR)[:12] AS session_id, '{kind}' AS kind,
-           src_ip, []::VARCHAR[] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           src_ip, []::VARCHAR[] AS users, []::VARCHAR[] AS logins,
+           list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events"""
 
 
@@ -179,7 +180,8 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
     CREATE OR REPLACE TEMP TABLE feat_ssh_user AS
     SELECT 'U-' || md5("user" || '#' || win::VARCHAR)[:12] AS session_id, 'ssh_user' AS kind,
            "user", win, NULL::VARCHAR AS src_ip, list(DISTINCT src_ip) FILTER (src_ip IS NOT NULL) AS src_ips,
-           [any_value("user")] AS users, list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+           [any_value("user")] AS users, []::VARCHAR[] AS logins,
+           list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
            count(DISTINCT src_ip)::DOUBLE AS distinct_sources
     FROM _user_win GROUP BY "user", win
@@ -259,13 +261,13 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
                count(*) FILTER (action IN ('no_ident', 'bad_protocol', 'kex_error', 'negotiation_failed',
                                            'preauth_timeout', 'preauth_close')) AS preauth_noise,
                list(DISTINCT "user") FILTER ("user" IS NOT NULL AND (is_attempt OR is_success)) AS users,
-               list(DISTINCT "user") FILTER (is_success) AS users_success,
+               list(DISTINCT "user") FILTER (is_success AND "user" IS NOT NULL) AS logins,
                list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts
         FROM ev
         GROUP BY src_ip, win
     )
     SELECT 'S-' || md5(agg.src_ip || '#' || agg.win::VARCHAR)[:12] AS session_id, 'ssh_source' AS kind,
-           agg.src_ip, agg.users, agg.hosts, agg.first_ts, agg.last_ts, agg.events, agg.users_success,
+           agg.src_ip, agg.users, agg.hosts, agg.first_ts, agg.last_ts, agg.events, agg.logins,
            agg.failed_attempts::DOUBLE AS failed_attempts,
            (agg.failed_attempts / greatest(epoch(agg.last_ts) - epoch(agg.first_ts), 60) * 60)::DOUBLE AS failed_per_min,
            (agg.failed_attempts / greatest(agg.failed_attempts + agg.successes, 1))::DOUBLE AS failed_auth_ratio,
@@ -290,7 +292,8 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
     CREATE OR REPLACE TEMP TABLE feat_ssh_conn AS
     SELECT 'C-' || md5(coalesce(host, '') || '#' || pid::VARCHAR || '#' || win::VARCHAR)[:12] AS session_id,
            'ssh_conn' AS kind, any_value(src_ip) FILTER (src_ip IS NOT NULL) AS src_ip,
-           list(DISTINCT "user") FILTER ("user" IS NOT NULL) AS users, [any_value(host)] AS hosts,
+           list(DISTINCT "user") FILTER ("user" IS NOT NULL) AS users,
+           list(DISTINCT "user") FILTER ({_SUCCESS} AND "user" IS NOT NULL) AS logins, [any_value(host)] AS hosts,
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
            count(*) FILTER ({_ATTEMPT}) AS attempts, count(*) FILTER ({_SUCCESS}) AS successes,
            epoch(max(ts)) - epoch(min(ts)) AS duration_s
@@ -364,7 +367,7 @@ def build_flows(con: duckdb.DuckDBPyConnection) -> None:
         FROM ({_FLOW_EVENTS}) WHERE dst_ip IS NOT NULL
     )
     SELECT 'B-' || md5(src_ip || '#' || dst_ip || '#' || coalesce(dst_port, -1)::VARCHAR)[:12] AS session_id,
-           'beacon' AS kind, src_ip, dst_ip, dst_port, []::VARCHAR[] AS users,
+           'beacon' AS kind, src_ip, dst_ip, dst_port, []::VARCHAR[] AS users, []::VARCHAR[] AS logins,
            list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
            count(*)::DOUBLE AS connections,
@@ -409,12 +412,6 @@ def build_ids(con: duckdb.DuckDBPyConnection) -> None:
     FROM ({_windowed(_IDS_EVENTS, 'src_ip', '$flow_gap')})
     GROUP BY src_ip, win
     """)
-
-
-def has_logins(con: duckdb.DuckDBPyConnection, kind: str) -> bool:
-    """Whether ``feat_<kind>`` names the accounts that logged in (``users_success``)."""
-    cur = con.execute(f"SELECT * FROM feat_{kind} LIMIT 0")  # kind is one of FEATURES' keys, not input
-    return "users_success" in {d[0] for d in cur.description}
 
 
 def build(con: duckdb.DuckDBPyConnection) -> SessionCounts:
