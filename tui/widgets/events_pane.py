@@ -2,12 +2,13 @@
 
 The pane shows a page (``PAGE_SIZE`` rows) of the events matching its filter in time order; the
 first page of a filter (and the last page, on ``}``) holds a screenful and a little more
-(``first_page_rows``), which is what the analyst waits for after the key. Moving past the last row shows the next page (keyset paging, see ``store.browse``), so scrolling
-feels continuous while memory holds a few pages. Once a page is on screen, a worker fetches the
-page after it (before it, when moving up) and prepares its cells, and the page just left is kept:
-moving past an edge then swaps in a page already in hand instead of waiting for a query. The
-total count runs in its own worker once the first page of a filter is drawn, and is interrupted
-when the filter changes again.
+(``first_page_rows``), which is what the analyst waits for after the key. Moving past the last
+row shows the next page (keyset paging, see ``store.browse``), so scrolling feels continuous
+while memory holds a few pages. Once a page is on screen, a worker fetches the page after it
+(before it, when moving up) and prepares its cells, and the page just left is kept: moving past
+an edge then swaps in a page already in hand instead of waiting for a query. The total count runs
+in its own worker once the first page of a filter is drawn, and is interrupted when the filter
+changes again.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tui.widgets.grid import EMPTY_PAGE, EventGrid, GridColumn, GridPage
 
 # Rows per page: several screenfuls; moving past the edge shows the next one.
 PAGE_SIZE = 200
-# The first page of a filter: the rows on screen and this many more. Fetching and preparing 200
+# The first (and last) page of a filter: the rows on screen and this many more. Fetching and preparing 200
 # rows for it cost ~6 ms more than a screenful on a small machine; the page after it is fetched
 # ahead as soon as it is drawn, so scrolling on does not wait.
 FIRST_PAGE_SPARE = 24
@@ -87,7 +88,9 @@ def cell_text(column: str, value) -> str | None:
 
 def _span(page: EventPage) -> timedelta | None:
     """The time a page's rows cover (None without two timestamps)."""
-    first, last = page.rows[0].get("ts") if page.rows else None, page.rows[-1].get("ts") if page.rows else None
+    if not page.rows:
+        return None
+    first, last = page.rows[0].get("ts"), page.rows[-1].get("ts")
     return last - first if first is not None and last is not None else None
 
 
