@@ -32,9 +32,9 @@ from tui.widgets.grid import EMPTY_PAGE, EventGrid, GridColumn, GridPage
 
 # Rows per page: several screenfuls; moving past the edge shows the next one.
 PAGE_SIZE = 200
-# The first (and last) page of a filter: the rows on screen and this many more. Fetching and preparing 200
-# rows for it cost ~6 ms more than a screenful on a small machine; the page after it is fetched
-# ahead as soon as it is drawn, so scrolling on does not wait.
+# The first (and last) page of a filter: the rows on screen and this many more. Fetching and
+# preparing 200 rows for it cost ~6 ms more than a screenful on a small machine; the page after
+# it is fetched ahead as soon as it is drawn, so scrolling on does not wait.
 FIRST_PAGE_SPARE = 24
 # Shown whatever the page holds; other columns appear only when the first page has values in them.
 ALWAYS = ("ts", "message")
