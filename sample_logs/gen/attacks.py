@@ -1,0 +1,98 @@
+"""What is planted, as data: the attack table the generator walks, the benign traffic it then runs,
+and the benign activities truth.json names. A new attack is a row here plus its function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from . import net_attacks, ssh_attacks, web_attacks
+
+if TYPE_CHECKING:
+    from .core import Generator
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One planted attack. ``plant(gen, start, attack)`` writes its records, tagged ``id``, and returns
+    ``(users, description)`` for truth.json; ``params`` are its knobs, read by ``plant``.
+
+    category, severity (the minimum expected), techniques and hosts go to truth.json as they are.
+    """
+
+    id: str
+    name: str
+    category: str
+    severity: str
+    techniques: tuple[str, ...]
+    hosts: tuple[str, ...]
+    plant: Callable[[Generator, int, Attack], tuple[list, str]]
+    params: dict = field(default_factory=dict)
+
+
+# Scenarios (scenarios.py) say which of these start when; the generator plants them in id order.
+ATTACKS = (
+    Attack("A1", "ssh brute force", "brute_force", "high", ("T1110.001",), ("bastion",), ssh_attacks.brute_force),
+    Attack(
+        "A2", "ssh password spraying", "password_spraying", "medium", ("T1110.003",), ("web1",),
+        ssh_attacks.password_spraying,
+    ),
+    Attack(
+        "A3", "ssh credential stuffing", "credential_stuffing", "medium", ("T1110.004",), ("bastion",),
+        ssh_attacks.credential_stuffing,
+    ),
+    Attack(
+        "A4", "ssh compromise", "suspicious_login", "critical", ("T1110.001", "T1078"), ("web1",),
+        ssh_attacks.compromise,
+    ),
+    Attack("A5", "web scan", "web_attack", "high", ("T1190", "T1595.002"), ("web1",), web_attacks.web_scan),
+    Attack("A6", "scanner", "scanner", "medium", ("T1046", "T1595.001"), ("bastion", "web1"), net_attacks.scanner),
+    Attack("A7", "c2 beacon", "c2_beaconing", "high", ("T1071.001", "T1573"), ("sensor",), net_attacks.beacon),
+)
+
+# Benign traffic, Generator methods run in this order after the attacks (the order is part of the seed's output).
+BENIGN_TRAFFIC = (
+    "gen_cron",
+    "gen_admins",
+    "gen_ci",
+    "gen_background",
+    "gen_monitoring",
+    "gen_crawlers",
+    "gen_visitors",
+    "gen_outbound",
+    "gen_stats",
+    "gen_anomalies",
+)
+
+# The benign activities truth.json lists (those with tagged lines), look-alikes that should not become incidents.
+BENIGN = (
+    {
+        "id": "B1",
+        "kind": "admin",
+        "description": "Admins alice and bob log in to the bastion with public keys every day from the office (bob from home at the "
+        "weekend) and hop on to db1; alice also works on web1 with sudo; carol logs in to web1 with a password. On "
+        "Sunday bob's new laptop key is refused and he mistypes his password once, then logs in with his usual key "
+        "from his usual address a minute later.",
+    },
+    {
+        "id": "B2",
+        "kind": "ci_deploy",
+        "description": "The CI runner logs in to web1 as deploy with an ED25519 key every 10 minutes and runs a command.",
+    },
+    {
+        "id": "B3",
+        "kind": "monitoring",
+        "description": "Prometheus blackbox exporter requests /healthz on web1 every 15 seconds.",
+    },
+    {
+        "id": "B4",
+        "kind": "crawler",
+        "description": "Googlebot and bingbot crawl the site: pages, robots.txt, sitemap.xml, a few 301/404.",
+    },
+    {
+        "id": "B5",
+        "kind": "background_noise",
+        "description": "Internet background: scattered sources each making 1-3 failed SSH attempts (common usernames, root) or "
+        "banner/kex probes on the bastion and web1. Acceptable as one low-severity background_noise incident.",
+    },
+)

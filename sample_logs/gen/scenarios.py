@@ -1,0 +1,60 @@
+"""The scenarios as data: which attacks start when, and how much benign noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .common import at
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A mix of traffic. ``attacks`` maps attack id to its start time; absent ids are not planted.
+
+    noise: multiplier on the internet background (failed SSH from scattered sources).
+    browse: multiplier on ordinary web visitors and internal outbound traffic.
+    """
+
+    name: str
+    attacks: dict
+    noise: float = 1.0
+    browse: float = 1.0
+    description: str = ""
+
+
+SCENARIOS = {
+    "default": Scenario(
+        "default",
+        {
+            "A1": at(15, 3, 10),  # brute force, 2 h
+            "A3": at(16, 20, 0),  # credential stuffing, 6 h, crosses the bastion rotation at Nov 17 00:xx
+            "A6": at(17, 13, 40),  # scanner
+            "A2": at(18, 10, 20),  # password spraying
+            "A7": at(18, 19, 30),  # C2 beacon, 11 h
+            "A4": at(19, 2, 14),  # compromise of deploy@web1
+            "A5": at(19, 15, 20),  # web attack
+        },
+        description="all seven attacks among ordinary traffic",
+    ),
+    "quiet": Scenario("quiet", {}, description="only benign traffic (admins, CI, monitoring, crawlers, background)"),
+    "noisy": Scenario(
+        "noisy",
+        {
+            "A1": at(14, 13, 5),  # in the afternoon, among admin logins
+            "A2": at(15, 22, 40),
+            "A3": at(17, 1, 0),
+            "A4": at(16, 9, 35),  # during business hours
+            "A5": at(18, 11, 0),
+            "A6": at(19, 20, 15),
+            "A7": at(16, 8, 0),  # beacon during the working day, among workstation traffic
+        },
+        noise=3.0,
+        browse=3.0,
+        description="three times the benign noise, attacks at other times",
+    ),
+}
