@@ -32,22 +32,43 @@ class Attack:
 
 # Scenarios (scenarios.py) say which of these start when; the generator plants them in id order.
 ATTACKS = (
-    Attack("A1", "ssh brute force", "brute_force", "high", ("T1110.001",), ("bastion",), ssh_attacks.brute_force),
     Attack(
-        "A2", "ssh password spraying", "password_spraying", "medium", ("T1110.003",), ("web1",),
-        ssh_attacks.password_spraying,
+        id="A1", name="ssh brute force", category="brute_force", severity="high",
+        techniques=("T1110.001",), hosts=("bastion",),
+        plant=ssh_attacks.brute_force, params={"user": "root", "client": "libssh_0.9.6"},
     ),
     Attack(
-        "A3", "ssh credential stuffing", "credential_stuffing", "medium", ("T1110.004",), ("bastion",),
-        ssh_attacks.credential_stuffing,
+        id="A2", name="ssh password spraying", category="password_spraying", severity="medium",
+        techniques=("T1110.003",), hosts=("web1",),
+        plant=ssh_attacks.password_spraying, params={"twice": 10, "gap_s": (60, 120)},
     ),
     Attack(
-        "A4", "ssh compromise", "suspicious_login", "critical", ("T1110.001", "T1078"), ("web1",),
-        ssh_attacks.compromise,
+        id="A3", name="ssh credential stuffing", category="credential_stuffing", severity="medium",
+        techniques=("T1110.004",), hosts=("bastion",),
+        plant=ssh_attacks.credential_stuffing,
+        params={"accounts": ("root", "admin", "ubuntu", "deploy", "oracle"), "nets": 4, "per_net": 15},
     ),
-    Attack("A5", "web scan", "web_attack", "high", ("T1190", "T1595.002"), ("web1",), web_attacks.web_scan),
-    Attack("A6", "scanner", "scanner", "medium", ("T1046", "T1595.001"), ("bastion", "web1"), net_attacks.scanner),
-    Attack("A7", "c2 beacon", "c2_beaconing", "high", ("T1071.001", "T1573"), ("sensor",), net_attacks.beacon),
+    Attack(
+        id="A4", name="ssh compromise", category="suspicious_login", severity="critical",
+        techniques=("T1110.001", "T1078"), hosts=("web1",),
+        plant=ssh_attacks.compromise,
+    ),
+    Attack(
+        id="A5", name="web scan", category="web_attack", severity="high",
+        techniques=("T1190", "T1595.002"), hosts=("web1",),
+        plant=web_attacks.web_scan,
+    ),
+    Attack(
+        id="A6", name="scanner", category="scanner", severity="medium",
+        techniques=("T1046", "T1595.001"), hosts=("bastion", "web1"),
+        plant=net_attacks.scanner,
+    ),
+    Attack(
+        id="A7", name="c2 beacon", category="c2_beaconing", severity="high",
+        techniques=("T1071.001", "T1573"), hosts=("sensor",),
+        plant=net_attacks.beacon,
+        params={"domain": "cdn-sync.telemetry-update.example.net", "period_s": 60, "hours": 11},
+    ),
 )
 
 # Benign traffic, Generator methods run in this order after the attacks (the order is part of the seed's output).

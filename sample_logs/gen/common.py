@@ -34,11 +34,6 @@ SECOND = US
 DAY = 24 * HOUR
 
 
-# ---------------------------------------------------------------------------------------------
-# Time formats
-# ---------------------------------------------------------------------------------------------
-
-
 def _tm(us: int):
     return time.gmtime(us // US)
 
@@ -88,10 +83,6 @@ def fmt_zeek_open(us: int) -> str:
     t = _tm(us)
     return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}-{t.tm_hour:02d}-{t.tm_min:02d}-{t.tm_sec:02d}"
 
-
-# ---------------------------------------------------------------------------------------------
-# The network
-# ---------------------------------------------------------------------------------------------
 
 LOCAL_NETS = (ipaddress.ip_network("10.20.0.0/16"), ipaddress.ip_network("192.0.2.0/24"))
 
@@ -199,11 +190,6 @@ def community_id(src: str, dst: str, sport: int, dport: int, proto: int) -> str:
         s, d, sport, dport = d, s, dport, sport
     data = struct.pack("!H", 0) + s + d + struct.pack("!BB", proto, 0) + struct.pack("!HH", sport, dport)
     return "1:" + base64.b64encode(hashlib.sha1(data).digest()).decode()
-
-
-# ---------------------------------------------------------------------------------------------
-# Records
-# ---------------------------------------------------------------------------------------------
 
 
 class Proc:

@@ -6,9 +6,37 @@ from __future__ import annotations
 import json
 import random
 import time
+from typing import TYPE_CHECKING
 
-from .common import BASTION_INT, Conn, DAY, DB1_INT, DEBIAN_MIRROR, EveRec, HOUR, MINUTE, OUTBOUND_DESTS, OUTBOUND_SNI, RESOLVER, UPSTREAM_DNS, US, WEB1_INT, WINDOW_END, WINDOW_START, WORKSTATIONS, community_id, fmt_eve, fmt_zeek, fmt_zeek_interval, fmt_zeek_open, is_local
+from .common import (
+    BASTION_INT,
+    Conn,
+    DAY,
+    DB1_INT,
+    DEBIAN_MIRROR,
+    EveRec,
+    HOUR,
+    MINUTE,
+    OUTBOUND_DESTS,
+    OUTBOUND_SNI,
+    RESOLVER,
+    UPSTREAM_DNS,
+    US,
+    WEB1_INT,
+    WINDOW_END,
+    WINDOW_START,
+    WORKSTATIONS,
+    community_id,
+    fmt_eve,
+    fmt_zeek,
+    fmt_zeek_interval,
+    fmt_zeek_open,
+    is_local,
+)
 from .signatures import SIGS
+
+if TYPE_CHECKING:
+    from .core import Generator
 
 
 class FlowMixin:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .common import BASTION_PUB, BEACON_HOST, HOSTING_16S, HOUR, MINUTE, SECOND, US, WEB1_PUB, community_id
+
 if TYPE_CHECKING:
     from .attacks import Attack
     from .core import Generator
 
-from .common import BASTION_PUB, BEACON_HOST, HOSTING_16S, HOUR, MINUTE, SECOND, US, WEB1_PUB, community_id
-
 
 def scanner(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """Ping sweep, SYN scan, ssh service probes, Nmap NSE and a zgrab path sweep from one source."""
     tag = a.id
     rng = gen.rng
     ip = gen.ip_in_24(gen.new_24(HOSTING_16S))
@@ -290,16 +291,19 @@ def scanner(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
         f"Nmap NSE requests and a zgrab sweep of {len(sweep)} paths on web1 (mostly 404).",
     )
 
+
 def beacon(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """A workstation's short TLS connection to one C2 address at a steady period, for hours."""
     tag = a.id
+    period, hours = a.params["period_s"], a.params["hours"]
     rng = gen.rng
     c2 = gen.ip_in_24(gen.new_24(HOSTING_16S))
     gen.note_ip(tag, BEACON_HOST)
     gen.note_dst(tag, c2)
-    domain = "cdn-sync.telemetry-update.example.net"
+    domain = a.params["domain"]
     gen.dns(start - gen.jitter(1, 3), domain, c2, tag, eve=True)
     t = start
-    end = start + 11 * HOUR
+    end = start + hours * HOUR
     n = 0
     while t < end:
         big = rng.random() < 0.04
@@ -331,10 +335,10 @@ def beacon(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
         if n % 240 == 0 and n:
             gen.dns(t - gen.jitter(0.5, 2), domain, c2, tag, eve=True)
         n += 1
-        t += 60 * SECOND + gen.jitter(-2.0, 2.0)
+        t += period * SECOND + gen.jitter(-2.0, 2.0)
     return (
         [],
         f"C2-like beacon: internal workstation {BEACON_HOST} opens a short TLS connection to {c2}:443 "
-        f"({domain}, self-signed certificate) every 60 s +/- 2 s, {n} times over 11 hours; a few "
+        f"({domain}, self-signed certificate) every {period} s +/- 2 s, {n} times over {hours} hours; a few "
         f"responses are larger (tasking).",
     )

@@ -7,11 +7,6 @@ from dataclasses import dataclass
 from .common import at
 
 
-# ---------------------------------------------------------------------------------------------
-# Scenarios
-# ---------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Scenario:
     """A mix of traffic. ``attacks`` maps attack id to its start time; absent ids are not planted.

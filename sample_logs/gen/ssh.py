@@ -5,8 +5,36 @@ from __future__ import annotations
 
 import random
 import time
+from typing import TYPE_CHECKING
 
-from .common import BASTION_INT, BASTION_PUB, CI_RUNNER, Conn, DAY, HOME_BOB, HOST_USERS, HOUR, KEYS, LoginSession, MINUTE, OFFICE_ALICE, OFFICE_BOB, OFFICE_CAROL, Proc, SyslogHost, US, WINDOW_END, WINDOW_START, community_id, fmt_rfc3164, fmt_rsyslog, is_local
+from .common import (
+    BASTION_INT,
+    BASTION_PUB,
+    CI_RUNNER,
+    Conn,
+    DAY,
+    HOME_BOB,
+    HOST_USERS,
+    HOUR,
+    KEYS,
+    LoginSession,
+    MINUTE,
+    OFFICE_ALICE,
+    OFFICE_BOB,
+    OFFICE_CAROL,
+    Proc,
+    SyslogHost,
+    US,
+    WINDOW_END,
+    WINDOW_START,
+    community_id,
+    fmt_rfc3164,
+    fmt_rsyslog,
+    is_local,
+)
+
+if TYPE_CHECKING:
+    from .core import Generator
 
 
 class SshMixin:

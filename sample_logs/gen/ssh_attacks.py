@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .common import BASTION_PUB, BOTNET_16S, HOSTING_16S, HOUR, TOR_24S, WEB1_PUB
+
 if TYPE_CHECKING:
     from .attacks import Attack
     from .core import Generator
 
-from .common import BASTION_PUB, BOTNET_16S, HOSTING_16S, HOUR, TOR_24S, WEB1_PUB
-
 
 def brute_force(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """One source, two hours of bursts of parallel connections guessing one user's password."""
     tag = a.id
+    user, client = a.params["user"], a.params["client"]
     rng = gen.rng
     ip = gen.ip_in_24(gen.new_24(HOSTING_16S))
     gen.note_ip(tag, ip)
@@ -29,7 +31,7 @@ def brute_force(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
             k = rng.choice((3, 4, 5, 6, 6, 6))
             endkind = "maxtries" if k == 6 else rng.choice(("bye", "closed"))
             _, c = gen.ssh_failed(
-                "bastion", tb, ip, "root", k, endkind, tag, client="libssh_0.9.6", eve=rng.random() < 0.12
+                "bastion", tb, ip, user, k, endkind, tag, client=client, eve=rng.random() < 0.12
             )
             failures += k
             conns.append(c)
@@ -47,7 +49,7 @@ def brute_force(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
                 app_proto="ssh",
                 extra={
                     "ssh": {
-                        "client": {"proto_version": "2.0", "software_version": "libssh_0.9.6"},
+                        "client": {"proto_version": "2.0", "software_version": client},
                         "server": {"proto_version": "2.0", "software_version": "OpenSSH_9.2p1"},
                     }
                 },
@@ -55,12 +57,14 @@ def brute_force(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
         t += gen.jitter(150, 330)
     gen.eve_alert(first.ts + gen.jitter(0.0005, 0.002), first, "dshield", tag)
     return (
-        ["root"],
-        f"Single-source SSH brute force on root at the bastion: {failures} failed passwords over two hours "
+        [user],
+        f"Single-source SSH brute force on {user} at the bastion: {failures} failed passwords over two hours "
         f"in bursts of parallel libssh connections, no success.",
     )
 
+
 def password_spraying(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """One source, many usernames once each (a few twice), one attempt per connection."""
     tag = a.id
     rng = gen.rng
     ip = gen.ip_in_24(gen.new_24(HOSTING_16S))
@@ -71,28 +75,30 @@ def password_spraying(gen: Generator, start: int, a: Attack) -> tuple[list, str]
         carol support info webmaster www ftp ftpuser backup operator dev developer staging sysadmin nagios
         zabbix ansible docker tomcat hadoop minecraft student demo sales marketing hr office
     """.split()
-    twice = set(rng.sample(users, 10))
+    twice = set(rng.sample(users, a.params["twice"]))
     order = users + [u for u in users if u in twice]
     t = start
     for u in order:
         t, _c = gen.ssh_failed(
             "web1", t, ip, u, 1, rng.choice(("bye", "bye", "closed")), tag, client="Go", eve=rng.random() < 0.25
         )
-        t += gen.jitter(60, 120)
+        t += gen.jitter(*a.params["gap_s"])
     return (
         users,
         f"Password spraying from one source against web1: {len(users)} different usernames, "
         f"{len(order)} attempts in total (one password each, some twice), about one every 1.5 minutes.",
     )
 
+
 def credential_stuffing(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """Botnet addresses in a few /24s each trying the same few accounts, spread over six hours."""
     tag = a.id
     rng = gen.rng
-    accounts = ["root", "admin", "ubuntu", "deploy", "oracle"]
-    nets = [gen.new_24(BOTNET_16S) for _ in range(4)]
+    accounts = list(a.params["accounts"])
+    nets = [gen.new_24(BOTNET_16S) for _ in range(a.params["nets"])]
     ips = []
     for net in nets:
-        for _ in range(15):
+        for _ in range(a.params["per_net"]):
             ips.append(gen.ip_in_24(net))
     attempts = 0
     gen.note_dst(tag, BASTION_PUB)
@@ -122,7 +128,9 @@ def credential_stuffing(gen: Generator, start: int, a: Attack) -> tuple[list, st
         f"{attempts} attempts over six hours, one attempt per connection, no success.",
     )
 
+
 def compromise(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """From a Tor exit: failures for admin and deploy, then deploy's password works, sudo is refused."""
     tag = a.id
     rng = gen.rng
     ip = gen.ip_in_24(rng.choice(TOR_24S))

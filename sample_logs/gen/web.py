@@ -4,8 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import TYPE_CHECKING
 
-from .common import BINGBOT, Conn, GOOGLEBOT, HOUR, MINUTE, MONITOR_IP, SECOND, SITE, US, WEB1_PUB, WINDOW_END, WINDOW_START, WebRec, community_id, fmt_nginx
+from .common import (
+    BINGBOT,
+    Conn,
+    GOOGLEBOT,
+    HOUR,
+    MINUTE,
+    MONITOR_IP,
+    SECOND,
+    SITE,
+    US,
+    WEB1_PUB,
+    WINDOW_END,
+    WINDOW_START,
+    WebRec,
+    community_id,
+    fmt_nginx,
+)
+
+if TYPE_CHECKING:
+    from .core import Generator
 
 
 class WebMixin:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .common import HOSTING_16S, US, WEB1_PUB
+
 if TYPE_CHECKING:
     from .attacks import Attack
     from .core import Generator
 
-from .common import HOSTING_16S, US, WEB1_PUB
-
 
 def web_scan(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """Nikto, secret-file probes, path traversal and sqlmap from one source against the site."""
     tag = a.id
     rng = gen.rng
     ip = gen.ip_in_24(gen.new_24(HOSTING_16S))

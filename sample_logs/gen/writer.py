@@ -57,8 +57,6 @@ def write_file(out: Path, rel: str, lines: list, mtime_us: int | None) -> tuple[
     return len(lines), path.stat().st_size
 
 
-
-
 def size_rotations(rng: random.Random) -> list[int]:
     """The bastion's rotation instants, newest first: over logrotate's maxsize at two daily runs in the window."""
     return [at(19, 0) + int(rng.uniform(0, 40 * 60) * US), at(17, 0) + int(rng.uniform(0, 40 * 60) * US)]
