@@ -22,11 +22,13 @@ class Attack:
 
     id: str
     name: str
+    plant: Callable[[Generator, int, Attack], tuple[list, str]]
+    # what truth.json says of it
     category: str
     severity: str
     techniques: tuple[str, ...]
     hosts: tuple[str, ...]
-    plant: Callable[[Generator, int, Attack], tuple[list, str]]
+    # its knobs
     params: dict = field(default_factory=dict)
 
 

@@ -16,6 +16,7 @@ from .common import (
     DB1_INT,
     DEBIAN_MIRROR,
     GOOGLEBOT,
+    HOSTING_16S,
     HOME_BOB,
     OFFICE_ALICE,
     OFFICE_BOB,
@@ -161,6 +162,14 @@ class Generator(SshMixin, WebMixin, FlowMixin):
 
 
     # -- attacks ------------------------------------------------------------------------------
+
+    def attack_source(self, tag: str, dsts: tuple, prefixes16=HOSTING_16S) -> str:
+        """A fresh source address for attack ``tag`` in a /24 of its own, noted with the addresses it targets."""
+        ip = self.ip_in_24(self.new_24(prefixes16))
+        self.note_ip(tag, ip)
+        for d in dsts:
+            self.note_dst(tag, d)
+        return ip
 
     def attack_truth(self, a: Attack, users: list, description: str) -> None:
         self.truth_attacks.append(

@@ -15,10 +15,7 @@ def scanner(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
     """Ping sweep, SYN scan, ssh service probes, Nmap NSE and a zgrab path sweep from one source."""
     tag = a.id
     rng = gen.rng
-    ip = gen.ip_in_24(gen.new_24(HOSTING_16S))
-    gen.note_ip(tag, ip)
-    for d in (BASTION_PUB, WEB1_PUB):
-        gen.note_dst(tag, d)
+    ip = gen.attack_source(tag, (BASTION_PUB, WEB1_PUB))
     t = start
     # ping sweep of the DMZ /26
     for last in range(1, 63):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .common import BASTION_PUB, BOTNET_16S, HOSTING_16S, HOUR, TOR_24S, WEB1_PUB
+from .common import BASTION_PUB, BOTNET_16S, HOUR, TOR_24S, WEB1_PUB
 
 if TYPE_CHECKING:
     from .attacks import Attack
@@ -16,9 +16,7 @@ def brute_force(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
     tag = a.id
     user, client = a.params["user"], a.params["client"]
     rng = gen.rng
-    ip = gen.ip_in_24(gen.new_24(HOSTING_16S))
-    gen.note_ip(tag, ip)
-    gen.note_dst(tag, BASTION_PUB)
+    ip = gen.attack_source(tag, (BASTION_PUB,))
     t = start
     end = start + 2 * HOUR
     failures = 0
@@ -67,9 +65,7 @@ def password_spraying(gen: Generator, start: int, a: Attack) -> tuple[list, str]
     """One source, many usernames once each (a few twice), one attempt per connection."""
     tag = a.id
     rng = gen.rng
-    ip = gen.ip_in_24(gen.new_24(HOSTING_16S))
-    gen.note_ip(tag, ip)
-    gen.note_dst(tag, WEB1_PUB)
+    ip = gen.attack_source(tag, (WEB1_PUB,))
     users = """
         admin administrator user test guest ubuntu debian oracle postgres mysql git jenkins deploy alice
         carol support info webmaster www ftp ftpuser backup operator dev developer staging sysadmin nagios

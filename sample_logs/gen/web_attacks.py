@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .common import HOSTING_16S, US, WEB1_PUB
+from .common import US, WEB1_PUB
 
 if TYPE_CHECKING:
     from .attacks import Attack
@@ -15,9 +15,7 @@ def web_scan(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
     """Nikto, secret-file probes, path traversal and sqlmap from one source against the site."""
     tag = a.id
     rng = gen.rng
-    ip = gen.ip_in_24(gen.new_24(HOSTING_16S))
-    gen.note_ip(tag, ip)
-    gen.note_dst(tag, WEB1_PUB)
+    ip = gen.attack_source(tag, (WEB1_PUB,))
     host = WEB1_PUB
     t = start
     state = {"conn": None, "left": 0, "tx": 0, "alerts": {}}
