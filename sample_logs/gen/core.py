@@ -16,8 +16,8 @@ from .common import (
     DB1_INT,
     DEBIAN_MIRROR,
     GOOGLEBOT,
-    HOSTING_16S,
     HOME_BOB,
+    HOSTING_16S,
     OFFICE_ALICE,
     OFFICE_BOB,
     OFFICE_CAROL,
@@ -37,10 +37,11 @@ from .common import (
 from .flows import FlowMixin
 from .scenarios import Scenario
 from .ssh import SshMixin
+from .ssh_benign import SshBenignMixin
 from .web import WebMixin
 
 
-class Generator(SshMixin, WebMixin, FlowMixin):
+class Generator(SshMixin, SshBenignMixin, WebMixin, FlowMixin):
     """Every record of one scenario, tagged with the attack or benign activity it belongs to."""
 
     def __init__(self, seed: int, scenario: Scenario) -> None:
@@ -159,7 +160,6 @@ class Generator(SshMixin, WebMixin, FlowMixin):
         self, host: str, ts: int, prog: str, proc, msg: str, tag: str | None, sess: LoginSession | None = None
     ) -> None:
         self.hosts[host].records.append(SysRec(ts, self.seq(), prog, proc, msg, tag, sess))
-
 
     # -- attacks ------------------------------------------------------------------------------
 
