@@ -139,7 +139,7 @@ MAX_PAIRWISE_SESSIONS = 4000
 # Weight of behaviour (scaled features) against campaign ties (same source, /24, accounts, time).
 FEATURE_DISTANCE_WEIGHT = 0.3
 
-# --- summaries (engine/summaries.py) and the LLM client (engine/llm.py) -----------------------
+# --- summaries (engine/summaries/) and the LLM client (engine/llm.py) -----------------------
 # The model's time goes where an analyst reads first: incidents at or above this severity are
 # summarised by the model (when one is configured), the rest by the offline summariser.
 LLM_MIN_SEVERITY = "medium"
