@@ -130,6 +130,7 @@ RECORD_STEP = "Record the verdict and your notes in Vedette's triage so the next
 
 
 def title_block(doc: Document) -> None:
+    """The id and category, severity badge, risk gauge and key facts, with a band in the severity's colour."""
     pdf, inc, d = doc.pdf, doc.inc, doc.d
     sev = inc["severity"]
     colour = SEVERITY_COLOURS.get(sev, MUTED)
@@ -200,6 +201,7 @@ def title_block(doc: Document) -> None:
 
 
 def summary(doc: Document) -> None:
+    """The stored summary (the structured one where the summaries stage offers it) and who wrote it."""
     inc, det = doc.inc, doc.d.details
     doc.section("Summary", need=20)
     stored = (inc.get("summary") or "").strip()
@@ -225,6 +227,7 @@ def summary(doc: Document) -> None:
 
 
 def techniques(doc: Document) -> None:
+    """The ATT&CK techniques mapped to the incident and the detection rules that fired."""
     inc, pdf = doc.inc, doc.pdf
     techs = list(inc.get("techniques") or [])
     rules = [r for r in (inc.get("rules") or []) if r != "suppressed"]
@@ -257,6 +260,7 @@ def techniques(doc: Document) -> None:
 
 
 def timeline(doc: Document) -> None:
+    """Events over the incident's span, split by outcome."""
     d = doc.d
     doc.section("Timeline", need=62)
     if not d.timeline:
@@ -266,6 +270,7 @@ def timeline(doc: Document) -> None:
 
 
 def contributions(doc: Document) -> None:
+    """Why the anomaly model singles the incident out (SHAP shares)."""
     pdf = doc.pdf
     feats = [f for f in (doc.inc.get("top_features") or []) if (f.get("contribution") or 0) > 0]
     doc.section("Why it stands out: model explanation (SHAP)", need=12 + 6 * len(feats[:8]))
@@ -281,6 +286,7 @@ def contributions(doc: Document) -> None:
 
 
 def triage(doc: Document) -> None:
+    """The analyst's verdict and notes."""
     inc, pdf = doc.inc, doc.pdf
     doc.section("Triage", need=14)
     status = inc.get("triage_status")
@@ -301,6 +307,7 @@ def triage(doc: Document) -> None:
 
 
 def next_steps(doc: Document) -> None:
+    """A numbered checklist: urgent findings, this incident's steps, Vedette's checklist per category."""
     inc, pdf, det = doc.inc, doc.pdf, doc.d.details
     doc.section("Recommended next steps", need=25)
     urgent: list[str] = []
@@ -341,6 +348,7 @@ def next_steps(doc: Document) -> None:
 
 
 def entities(doc: Document) -> None:
+    """The busiest source addresses, accounts and hosts, with how many were left out."""
     d = doc.d
     doc.section("Entities: source addresses", need=25)
     doc.para("Counts are log lines of the incident: failed and succeeded are lines that record a failed or "
@@ -366,6 +374,7 @@ def entities(doc: Document) -> None:
 
 
 def appendix(doc: Document) -> None:
+    """Representative raw log lines on a page of their own, with where lines were left out."""
     pdf, d = doc.pdf, doc.d
     pdf.add_page()
     doc.font(12.5, bold=True)
