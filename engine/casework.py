@@ -1,0 +1,162 @@
+"""Whole-case operations behind the command line: ingest into a case file, analyse it, read its
+incidents, score them against ground truth, read-only SQL, PDF reports and the demo.
+
+Each takes a case file's path, opens and closes the case itself, and returns plain results; bad
+input raises ``CaseInputError`` (one line for a person). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.analyze import AnalysisResult, StageProgress, analyze, load_incidents, preload_models
+from engine.ingest import IngestError, IngestProgress, IngestResult, ingest
+from store.case import Case
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class CaseInputError(Exception):
+    """Bad input (no events yet, no run yet, failing SQL...): one line for a person, exit code 1."""
+
+
+@dataclass(frozen=True)
+class IngestRun:
+    """An ingest and how long it took (wall clock, for the lines-per-second figure)."""
+
+    result: IngestResult
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    """What ``open_paths`` / ``run_demo`` did: the ingest (None when no paths) and the analysis."""
+
+    db: str
+    ingest: IngestRun | None
+    analysis: AnalysisResult
+    logs: Path | None = None  # the sample logs the demo read
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A read-only query's column names and rows."""
+
+    names: list[str]
+    rows: list[tuple]
+
+
+def ingest_case(db: str, paths: Sequence[str], *, format_name: str | None = None, tz: str | None = None,
+                progress: Callable[[IngestProgress], None] | None = None) -> IngestRun:
+    """Ingest ``paths`` into the case file ``db`` (created if missing)."""
+    start = time.perf_counter()
+    with Case.open(db) as case:
+        try:
+            result = ingest(case, paths, format_name=format_name, tz=tz, progress=progress)
+        except IngestError as exc:
+            raise CaseInputError(str(exc)) from None
+    return IngestRun(result, time.perf_counter() - start)
+
+
+def analyse_case(db: str, *, llm="auto", progress: Callable[[StageProgress], None] | None = None) -> AnalysisResult:
+    """A new analysis run over the case's events (sessions -> scores -> incidents -> summaries)."""
+    with Case.open(db) as case:
+        if case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
+            raise CaseInputError(f"case {db} holds no events: ingest logs first (vedette ingest PATH --db {db})")
+        return analyze(case, llm=llm, progress=progress)
+
+
+def latest_incidents(db: str, run_id: str | None = None) -> tuple[str, list[dict]]:
+    """The run id and incidents (the contract's JSON shape) of ``run_id``, by default the latest run."""
+    with Case.open(db, read_only=True) as case:
+        found, incidents = load_incidents(case, run_id)
+    if found is None:
+        raise CaseInputError(f"case {db} has not been analysed yet: run vedette analyze --db {db}")
+    return found, incidents
+
+
+def evaluate_case(db: str, truth_path: str):
+    """The latest run's id and its ``engine.evaluate.Evaluation`` against a ground-truth file."""
+    from engine.evaluate import evaluate, load_truth
+
+    try:
+        truth = load_truth(truth_path)
+    except ValueError as exc:
+        raise CaseInputError(str(exc)) from None
+    run_id, incidents = latest_incidents(db)
+    return run_id, evaluate(incidents, truth)
+
+
+def query_case(db: str, sql: str) -> QueryResult | None:
+    """Run ``sql`` read-only over the case; None for a statement that returns no rows."""
+    import duckdb
+
+    with Case.open(db, read_only=True) as case:
+        try:
+            # Read-only means read-only: no writing files through COPY or ATTACH either.
+            case.con.execute("SET enable_external_access = false")
+            cur = case.con.execute(sql)
+        except duckdb.Error as exc:
+            raise CaseInputError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
+        if cur.description is None:
+            return None
+        return QueryResult([d[0] for d in cur.description], cur.fetchall())
+
+
+def write_reports(db: str, out: str, *, incident_id: str | None = None, every: bool = False,
+                  min_severity: str = "medium") -> list:
+    """Write one incident's PDF (``out`` a file, or a folder to name it in), or with ``every`` one PDF
+    per incident of the latest run at or above ``min_severity`` into the folder ``out``; their
+    ``ReportInfo``s."""
+    from engine.report import ReportError, report_filename, write_all_reports, write_incident_report
+
+    with Case.open(db, read_only=True) as case:
+        try:
+            if every:
+                return write_all_reports(case, out, min_severity=min_severity)
+            target = Path(out)
+            if target.is_dir():
+                target = target / report_filename(incident_id)
+            return [write_incident_report(case, incident_id, target)]
+        except ReportError as exc:
+            raise CaseInputError(str(exc)) from None
+
+
+def open_paths(db: str, paths: Sequence[str], *, tz: str | None = None,
+               ingest_progress: Callable[[IngestProgress], None] | None = None,
+               analysis_progress: Callable[[StageProgress], None] | None = None,
+               ingested: Callable[[IngestRun], None] | None = None, llm="auto") -> CaseRun:
+    """Ingest ``paths`` (if any) then analyse the case: ``vedette PATH ...``. ``ingested`` hears the
+    ingest's outcome before the analysis starts (so a person sees it while they wait)."""
+    run = None
+    if paths:
+        preload_models()  # the model libraries import while the ingest runs
+        run = ingest_case(db, paths, tz=tz, progress=ingest_progress)
+        if ingested:
+            ingested(run)
+    return CaseRun(db, run, analyse_case(db, llm=llm, progress=analysis_progress))
+
+
+def sample_logs_dir() -> Path:
+    """The bundled sample logs: next to the sources, else in the current folder."""
+    for candidate in (REPO_ROOT / "sample_logs", Path.cwd() / "sample_logs"):
+        if candidate.is_dir():
+            return candidate
+    raise CaseInputError("sample_logs/ not found next to the vedette sources or in the current folder")
+
+
+def run_demo(db: str, *, ingest_progress: Callable[[IngestProgress], None] | None = None,
+             analysis_progress: Callable[[StageProgress], None] | None = None,
+             ingested: Callable[[IngestRun], None] | None = None) -> CaseRun:
+    """The sample logs into a fresh case ``db`` (an old one is replaced), analysed."""
+    logs = sample_logs_dir()
+    for stale in (Path(db), Path(db + ".wal")):
+        if stale.exists():
+            stale.unlink()
+    # The sample logs are written in UTC; the reader's zone must not shift them.
+    run = open_paths(db, [str(logs)], tz="UTC", ingest_progress=ingest_progress,
+                     analysis_progress=analysis_progress, ingested=ingested)
+    return CaseRun(db, run.ingest, run.analysis, logs)
