@@ -140,7 +140,7 @@ def print_table(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]],
                   show_edge=False)
     for i, w in zip(shown, widths):
         col = columns[i]
-        table.add_column(col.header, justify=col.justify, width=w, no_wrap=col.keep or col.shorten == "middle",  # type: ignore[arg-type]
+        table.add_column(Text(col.header), justify=col.justify, width=w, no_wrap=col.keep or col.shorten == "middle",  # type: ignore[arg-type]
                          overflow="fold")
     for r in rows:
         cells = []
