@@ -40,6 +40,12 @@ EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("sig_id", "BIGINT", "IDS signature id"),
     ("sig_category", "VARCHAR", "IDS signature category"),
     ("sig_severity", "INTEGER", "IDS severity (1 = highest)"),
+    ("session", "VARCHAR", "the logging program's own session/connection id (Cowrie session, audit ses, utmp tty)"),
+    ("password", "VARCHAR", "password tried, where a honeypot logs it (Cowrie): intelligence, shown escaped"),
+    ("command", "VARCHAR", "command line run (Cowrie input, audit EXECVE args / USER_CMD cmd)"),
+    ("url", "VARCHAR", "URL of a file downloaded or uploaded in a session (Cowrie)"),
+    ("file_hash", "VARCHAR", "SHA-256 of that file (Cowrie shasum)"),
+    ("hassh", "VARCHAR", "HASSH fingerprint of the SSH client's key exchange (Cowrie client.kex)"),
     ("message", "VARCHAR", "the message part of the line"),
     ("raw", "VARCHAR", "the line as read (invalid UTF-8 as \\xNN escapes, NUL as \\x00)"),
 )
@@ -205,11 +211,16 @@ EVENT_TABLES: dict[str, tuple[str, ...]] = {
                "dst_port", "user", "auth_method", "method", "path", "status", "bytes", "src_bytes", "referrer",
                "user_agent", "proto", "service", "conn_state", "duration", "signature", "sig_id", "sig_category",
                "sig_severity", "message", "raw"),
+    # Host and honeypot records: Cowrie, auditd, wtmp/btmp/utmp.
+    "ev_host": ("ts", "host", "line_no", "program", "pid", "action", "outcome", "src_ip", "src_port", "dst_ip",
+                "dst_port", "user", "auth_method", "user_agent", "proto", "duration", "session", "password",
+                "command", "url", "file_hash", "hassh", "message", "raw"),
 }
 FORMAT_TABLE: dict[str, str] = {
     "syslog": "ev_auth", "journald": "ev_auth",
     "access": "ev_web", "apache_error": "ev_web",
     "zeek": "ev_net", "suricata": "ev_net",
+    "cowrie": "ev_host", "auditd": "ev_host", "utmp": "ev_host",
 }
 # A format not named above is stored in the widest table.
 DEFAULT_EVENT_TABLE = "ev_net"
@@ -227,15 +238,17 @@ def _event_table_ddl(name: str, create_as: str | None = None, zstd: tuple[str, .
     return f"CREATE TABLE {create_as or name} (\n    source_id INTEGER,\n    {cols}\n)"
 
 
-def events_view_sql() -> str:
-    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in EVENT_TABLES)
+def events_view_sql(tables: tuple[str, ...] | None = None) -> str:
+    """The ``events`` view over ``tables`` (default: every table of this version)."""
+    tables = tuple(EVENT_TABLES) if tables is None else tables
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
     select = []
     for name, typ, _ in EVENT_COLUMNS:
         if name == "source_file":
             select.append('s.path AS "source_file"')
         elif name == "format":
             select.append('s.format AS "format"')
-        elif any(name in cols for cols in EVENT_TABLES.values()):
+        elif any(name in EVENT_TABLES[t] for t in tables):
             select.append(f'e."{name}"::{typ} AS "{name}"')
         else:
             select.append(f'NULL::{typ} AS "{name}"')
@@ -246,9 +259,14 @@ def events_view_sql() -> str:
     )
 
 
+# The tables migration 4 made; later tables come with their own migration.
+_V4_TABLES = ("ev_auth", "ev_web", "ev_net")
+
+
 def _move_events_statements() -> tuple[str, ...]:
-    out = [_event_table_ddl(t) for t in EVENT_TABLES]
-    for table, cols in EVENT_TABLES.items():
+    out = [_event_table_ddl(t) for t in _V4_TABLES]
+    for table in _V4_TABLES:
+        cols = EVENT_TABLES[table]
         formats = [f for f, t in FORMAT_TABLE.items() if t == table]
         if table == DEFAULT_EVENT_TABLE:
             where = "format NOT IN (" + ", ".join(f"'{f}'" for f in FORMAT_TABLE if FORMAT_TABLE[f] != table) + ")"
@@ -257,7 +275,7 @@ def _move_events_statements() -> tuple[str, ...]:
         names = ", ".join(f'"{c}"' for c in cols)
         out.append(f"INSERT INTO {table} (source_id, {names}) SELECT source_id, {names} FROM events WHERE {where}")
     out.append("DROP TABLE events")
-    out.append(events_view_sql())
+    out.append(events_view_sql(_V4_TABLES))
     return tuple(out)
 
 
@@ -279,7 +297,7 @@ def _zstd_statements() -> tuple[str, ...]:
         out.append(f"INSERT INTO {table}_zstd SELECT * FROM {table}")
         out.append(f"DROP TABLE {table}")
         out.append(f"ALTER TABLE {table}_zstd RENAME TO {table}")
-    out.append(events_view_sql())
+    out.append(events_view_sql(_V4_TABLES))
     return tuple(out)
 
 
@@ -292,6 +310,13 @@ MIGRATIONS += (
         # Of ``users`` (every account a session named), those with a successful login: a
         # summary must not say "logged in to admin and deploy" when admin only failed.
         "ALTER TABLE sessions ADD COLUMN logins VARCHAR[]",
+    )),
+)
+
+MIGRATIONS += (
+    Migration(7, "host and honeypot events (Cowrie, auditd, wtmp/btmp): sessions, passwords, commands, files", (
+        _event_table_ddl("ev_host", zstd=("raw",)),
+        events_view_sql(_V4_TABLES + ("ev_host",)),
     )),
 )
 
