@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from engine import config
-from engine.formats import FileContext, LogFormat, all_formats, detect_format, get_format
+from engine.formats import FileContext, LogFormat, all_formats, detect_binary_format, detect_format, get_format
 from engine.formats.base import decode_lines, run_format
 from store.case import Case
 from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_NAMES, EVENT_TABLES, event_table_for
@@ -383,6 +383,40 @@ def _iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[tuple[bytes, st
         pending = pending[cut + 1 :]
 
 
+def _iter_records(stream: BinaryIO, chunk_bytes: int, record: int) -> Iterator[tuple[bytes, str | None]]:
+    """Chunks of whole fixed-size records; at the end of the file, a truncated last record too
+    (the format rejects it with its reason). A read error keeps the whole records read so far."""
+    size = max(record, chunk_bytes // record * record)
+    pending = b""
+    while True:
+        try:
+            data = stream.read(size)
+        except _READ_ERRORS as exc:
+            whole = len(pending) // record * record
+            yield pending[:whole], _describe_read_error(exc)
+            return
+        if not data:
+            if pending:
+                yield pending, None
+            return
+        pending += data
+        whole = len(pending) // record * record
+        if whole >= size:
+            yield pending[:whole], None
+            pending = pending[whole:]
+
+
+def _binary_format(head: bytes, path: str, forced: LogFormat | None, source: _Source | None) -> LogFormat | None:
+    """The binary format (wtmp/btmp...) a file is in: named, remembered for it, or detected from
+    its first bytes and name. None for text files."""
+    if forced is not None:
+        return forced if forced.record_bytes else None
+    if source is not None:
+        fmt = all_formats().get(source.format)
+        return fmt if fmt is not None and fmt.record_bytes else None
+    return detect_binary_format(head, os.path.basename(path)) if head else None
+
+
 # --- the store side ---------------------------------------------------------------------------
 
 
@@ -519,16 +553,17 @@ def _ingest_file(
         if not head:
             if head_error:
                 return FileProblem(path, head_error, cand.explicit)
-        share = _looks_binary(head)
+        source = _find_source(case, path, head) if head else None
+        binary = _binary_format(head, path, forced, source)
+        share = None if binary else _looks_binary(head)
         if share is not None:
             what = "decompressed bytes" if compression else "bytes"
             return FileProblem(
                 path, f"looks binary, not a text log ({share:.0%} control or invalid bytes in its first {what})",
                 cand.explicit,
             )
-        head_lines = tuple(decode_lines(head, 1).column("line").to_pylist()[:200])
-        source = _find_source(case, path, head) if head else None
-        fmt = forced
+        head_lines = () if binary else tuple(decode_lines(head, 1).column("line").to_pylist()[:200])
+        fmt = binary or forced
         if fmt is None and source is not None:
             fmt = all_formats().get(source.format)
         if fmt is None:
@@ -576,7 +611,8 @@ def _ingest_file(
         note = None
         source_id = source.id if source else None
         read_any = False
-        for chunk, error in _iter_chunks(rest, chunk_bytes):
+        chunks = _iter_records(rest, chunk_bytes, fmt.record_bytes) if binary else _iter_chunks(rest, chunk_bytes)
+        for chunk, error in chunks:
             if chunk:
                 if fmt is None:
                     return FileProblem(path, "log format not recognised; name one with --format", cand.explicit)
@@ -650,7 +686,7 @@ def _commit_chunk(
     chunk: bytes, offset: int, line_no: int, fingerprint: str, fp_len: int, compression: str | None,
     st: os.stat_result, counts: dict,
 ) -> int:
-    table = decode_lines(chunk, line_no)
+    table = fmt.parse_records(chunk, line_no, ctx) if fmt.parse_records else decode_lines(chunk, line_no)
     n = table.num_rows
     con = case.con
     with case.transaction():

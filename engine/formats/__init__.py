@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from engine.formats.base import FileContext, LogFormat, Sample, parse_lines
 
-__all__ = ["FileContext", "LogFormat", "Sample", "parse_lines", "all_formats", "get_format", "detect_format"]
+__all__ = ["FileContext", "LogFormat", "Sample", "parse_lines", "all_formats", "get_format", "detect_format",
+           "detect_binary_format"]
 
 _REGISTRY: dict[str, LogFormat] | None = None
 
@@ -52,3 +53,14 @@ def detect_format(head_lines: Sequence[str]) -> tuple[LogFormat | None, float]:
     if best[1] < DETECT_MIN_CONFIDENCE:
         return None, best[1]
     return best
+
+
+def detect_binary_format(head: bytes, file_name: str) -> LogFormat | None:
+    """The binary format (fixed-size records) a file's first bytes and name say it is, or None."""
+    best: tuple[LogFormat | None, float] = (None, 0.0)
+    for fmt in all_formats().values():
+        if fmt.detect_bytes is not None:
+            score = float(fmt.detect_bytes(head, file_name))
+            if score > best[1]:
+                best = (fmt, score)
+    return best[0] if best[1] >= DETECT_MIN_CONFIDENCE else None

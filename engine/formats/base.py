@@ -17,6 +17,12 @@ other rows of the chunk, done once on the stored rows rather than inside the SEL
 read ``_prior``: the events already stored from earlier chunks of the same file (empty for the
 first chunk), with the columns of the format's event table.
 ``samples`` are literal lines with the fields they must give; ``tests/engine`` checks them all.
+
+A *binary* format (``record_bytes`` > 0: wtmp/btmp) has fixed-size records instead of lines.
+``detect_bytes(head, file_name)`` says how sure it is of a file's first bytes; ``parse_records``
+turns a run of whole records (plus, at the end of a file, one truncated record) into an Arrow
+table with ``line_no`` = the 1-based record number, without a Python loop per record; its
+``build_sql`` then reads the relation ``_records`` (that table) instead of ``_lines``.
 """
 
 from __future__ import annotations
@@ -71,6 +77,9 @@ class LogFormat:
     samples: literal lines with the events they must give.
     priority: breaks detection ties, higher wins.
     fixups: SQL statements run on ``_parsed`` once the chunk's rows are in it.
+    record_bytes: the size of one record of a binary format; 0 for text formats.
+    detect_bytes: (head bytes, file name) -> confidence, for binary formats.
+    parse_records: (whole records, first record number, context) -> Arrow table, for binary formats.
     """
 
     name: str
@@ -80,6 +89,9 @@ class LogFormat:
     samples: tuple[Sample, ...] = field(default=())
     priority: int = 0
     fixups: tuple[str, ...] = ()
+    record_bytes: int = 0
+    detect_bytes: Callable[[bytes, str], float] | None = None
+    parse_records: Callable[[bytes, int, FileContext], pa.Table] | None = None
 
 
 def json_object(line: str) -> dict[str, Any] | None:
@@ -157,13 +169,15 @@ def run_format(
     ``prior`` is a SELECT of the events already stored from earlier chunks of the same file; the
     fixups see it as ``_prior`` (empty when there is none) to carry state across chunk edges.
     """
-    con.register("_chunk", chunk)
+    binary = fmt.record_bytes > 0
+    con.register("_records" if binary else "_chunk", chunk)
     limit = int(max_line_chars)
-    # strlen (bytes) and a one-character regex are far cheaper than length (characters) and trim.
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _lines AS SELECT line_no, line::VARCHAR AS line FROM _chunk "
-        f"WHERE strlen(line) <= {limit} AND regexp_matches(line, '[^ \t\r\n]')"
-    )
+    if not binary:
+        # strlen (bytes) and a one-character regex are far cheaper than length (characters) and trim.
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW _lines AS SELECT line_no, line::VARCHAR AS line FROM _chunk "
+            f"WHERE strlen(line) <= {limit} AND regexp_matches(line, '[^ \t\r\n]')"
+        )
     sql, params = fmt.build_sql(ctx)
     cols = _output_columns(con, sql, params)
     for needed in ("line_no", "raw", "_reject", "_skip"):
@@ -175,25 +189,32 @@ def run_format(
     if unknown:
         raise ValueError(f"format {fmt.name!r}: unknown output columns {unknown}")
     casts = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]} AS "{c}"' for c in cols if c in EVENT_COLUMN_TYPES)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _parsed AS
-        SELECT {casts}, _reject::VARCHAR AS _reject, _skip::VARCHAR AS _skip FROM ({sql}) _fmt
-        UNION ALL BY NAME
-        SELECT line_no, left(line, 4096) AS raw,
-               'line is ' || strlen(line) || ' bytes, over the ' || {limit} ||
-               ' limit; only its first 4096 characters are kept' AS _reject, NULL AS _skip
-        FROM _chunk WHERE strlen(line) > {limit}
-        UNION ALL BY NAME
-        SELECT line_no, line::VARCHAR AS raw, NULL AS _reject, 'blank line' AS _skip
-        FROM _chunk WHERE strlen(line) <= {limit} AND NOT regexp_matches(line, '[^ \t\r\n]')""",
-        params or None,
-    )
+    if binary:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _parsed AS SELECT {casts}, _reject::VARCHAR AS _reject, "
+            f"_skip::VARCHAR AS _skip FROM ({sql}) _fmt",
+            params or None,
+        )
+    else:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _parsed AS
+            SELECT {casts}, _reject::VARCHAR AS _reject, _skip::VARCHAR AS _skip FROM ({sql}) _fmt
+            UNION ALL BY NAME
+            SELECT line_no, left(line, 4096) AS raw,
+                   'line is ' || strlen(line) || ' bytes, over the ' || {limit} ||
+                   ' limit; only its first 4096 characters are kept' AS _reject, NULL AS _skip
+            FROM _chunk WHERE strlen(line) > {limit}
+            UNION ALL BY NAME
+            SELECT line_no, line::VARCHAR AS raw, NULL AS _reject, 'blank line' AS _skip
+            FROM _chunk WHERE strlen(line) <= {limit} AND NOT regexp_matches(line, '[^ \t\r\n]')""",
+            params or None,
+        )
     if fmt.fixups:
         con.execute(f"CREATE OR REPLACE TEMP VIEW _prior AS {prior or 'SELECT * FROM _parsed WHERE false'}")
         for statement in fmt.fixups:
             con.execute(statement)
         con.execute("DROP VIEW _prior")
-    con.unregister("_chunk")
+    con.unregister("_records" if binary else "_chunk")
 
 
 def parse_lines(
@@ -227,6 +248,30 @@ def parse_lines(
     try:
         con.execute("SET TimeZone = 'UTC'")
         run_format(con, fmt, ctx, chunk, max_line_chars)
+        cur = con.execute("SELECT * FROM _parsed ORDER BY line_no")
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    for r in rows:
+        r.setdefault("source_file", path)
+        r["format"] = fmt.name
+    return rows
+
+
+def parse_bytes(fmt: LogFormat | str, data: bytes, *, path: str = "/var/log/wtmp", tz: str = "UTC") -> list[dict[str, Any]]:
+    """Parse the bytes of a binary format's file, as ingest would, and return one dict per record."""
+    from engine.formats import get_format
+
+    if isinstance(fmt, str):
+        fmt = get_format(fmt)
+    if fmt.parse_records is None:
+        raise ValueError(f"format {fmt.name!r} is not a binary format")
+    ctx = FileContext(path=path, mtime_year=2026, mtime_month=12, tz=tz)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        run_format(con, fmt, ctx, fmt.parse_records(data, 1, ctx), 1 << 20)
         cur = con.execute("SELECT * FROM _parsed ORDER BY line_no")
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, r)) for r in cur.fetchall()]
