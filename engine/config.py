@@ -87,6 +87,9 @@ BRUTE_MIN_ATTEMPTS = 20
 BRUTE_HIGH_ATTEMPTS = 60
 # The internet's background: a source with at most this many failures and no success.
 BACKGROUND_MAX_ATTEMPTS = 5
+# An audit/btmp/wtmp record and the sshd line of the same login are one fact when their times are
+# this close (auditd and sshd stamp the same PAM call; wtmp is written right after the session opens).
+HOST_RECORD_DEDUP_S = 5
 # SSH connections that never reach authentication (banner grabs, protocol probes).
 SSH_SCAN_MIN_PREAUTH = 10
 # Web: payload hits, sensitive-path probes, distinct paths for wordlist scanning, tool requests.

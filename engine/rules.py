@@ -76,6 +76,13 @@ RULES: tuple[Rule, ...] = (
          f"preauth_noise >= {c.SSH_SCAN_MIN_PREAUTH} AND failed_attempts = 0 AND successes = 0",
          "scanner", "T1595", "low",
          "connections that never try to log in: banner grabbing or protocol scanning"),
+    # A honeypot has no users: whoever logs in is attacking, and what they run is the evidence.
+    Rule("ssh.honeypot_commands", "ssh_source", "honeypot_logins >= 1 AND (commands >= 1 OR downloads >= 1)",
+         "suspicious_login", "T1059", "high",
+         "logged in to a honeypot and ran commands or fetched files there"),
+    Rule("ssh.honeypot_login", "ssh_source", "honeypot_logins >= 1",
+         "suspicious_login", "T1078", "medium",
+         "logged in to a honeypot with a guessed password"),
     # --- web -----------------------------------------------------------------------------------
     Rule("web.injection", "web",
          # A scanner's wordlist carries a few payload-looking paths among hundreds; an attack

@@ -35,7 +35,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "failed_attempts", "failed_per_min", "failed_auth_ratio", "distinct_users", "distinct_invalid_users",
         "distinct_hosts", "successes", "success_after_failures", "failures_before_success",
         "interval_mean_s", "interval_cv", "off_hours_share", "new_source_logins", "unusual_method_logins",
-        "max_sources_per_user", "preauth_noise", "duration_min",
+        "max_sources_per_user", "preauth_noise", "duration_min", "honeypot_logins", "commands", "downloads",
     ),
     "web": (
         "requests", "requests_per_min", "distinct_paths", "status_4xx_share", "status_5xx_share",
@@ -140,15 +140,17 @@ _SUCCESS = "(action LIKE 'auth\\_%' ESCAPE '\\' AND outcome = 'success')"
 
 def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
     # Every SSH event with a time; event_id is its identity in the case.
-    _run(con, """
+    _run(con, f"""
     CREATE OR REPLACE TEMP TABLE _ssh AS
     SELECT event_id AS eid, ts, host, pid, action, outcome, src_ip, "user", auth_method,
            -- sshd writes "Invalid user" / "invalid user" (and "Illegal"/"illegal" in old versions);
            -- contains() on the two spellings is several times cheaper than lower() of every message.
            (action = 'invalid_user' OR contains(message, 'nvalid user ') OR contains(message, 'llegal user ')
-            ) AS invalid_flag
+            ) AS invalid_flag, pid::VARCHAR AS conn, format
     FROM events
     WHERE ts IS NOT NULL AND program LIKE 'sshd%' AND format IN ('syslog', 'journald')
+    UNION ALL BY NAME
+    {host_ssh_events_sql()}
     """)
     # Hours of the day that are unusual for this case: few of its successful logins happen then.
     _run(con, """
@@ -260,6 +262,9 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
                max(user_sources) AS max_sources_per_user,
                count(*) FILTER (action IN ('no_ident', 'bad_protocol', 'kex_error', 'negotiation_failed',
                                            'preauth_timeout', 'preauth_close')) AS preauth_noise,
+               count(*) FILTER (is_success AND format = 'cowrie') AS honeypot_logins,
+               count(*) FILTER (action = 'command_input') AS commands,
+               count(*) FILTER (action IN ('session_file_download', 'session_file_upload')) AS downloads,
                list(DISTINCT "user") FILTER ("user" IS NOT NULL AND (is_attempt OR is_success)) AS users,
                list(DISTINCT "user") FILTER (is_success AND "user" IS NOT NULL) AS logins,
                list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts
@@ -284,22 +289,64 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
            agg.unusual_method_logins::DOUBLE AS unusual_method_logins,
            coalesce(agg.max_sources_per_user, 0)::DOUBLE AS max_sources_per_user,
            agg.preauth_noise::DOUBLE AS preauth_noise,
-           ((epoch(agg.last_ts) - epoch(agg.first_ts)) / 60.0)::DOUBLE AS duration_min
+           ((epoch(agg.last_ts) - epoch(agg.first_ts)) / 60.0)::DOUBLE AS duration_min,
+           agg.honeypot_logins::DOUBLE AS honeypot_logins,
+           agg.commands::DOUBLE AS commands,
+           agg.downloads::DOUBLE AS downloads
     FROM agg LEFT JOIN g USING (src_ip, win)
     """)
-    # SSH connections (host + pid), for drill-down.
+    # SSH connections (host + sshd pid, or Cowrie's session id), for drill-down.
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_ssh_conn AS
-    SELECT 'C-' || md5(coalesce(host, '') || '#' || pid::VARCHAR || '#' || win::VARCHAR)[:12] AS session_id,
+    SELECT 'C-' || md5(coalesce(host, '') || '#' || conn || '#' || win::VARCHAR)[:12] AS session_id,
            'ssh_conn' AS kind, any_value(src_ip) FILTER (src_ip IS NOT NULL) AS src_ip,
            list(DISTINCT "user") FILTER ("user" IS NOT NULL) AS users,
            list(DISTINCT "user") FILTER ({_SUCCESS} AND "user" IS NOT NULL) AS logins, [any_value(host)] AS hosts,
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
            count(*) FILTER ({_ATTEMPT}) AS attempts, count(*) FILTER ({_SUCCESS}) AS successes,
            epoch(max(ts)) - epoch(min(ts)) AS duration_s
-    FROM ({_windowed('SELECT * FROM _ssh WHERE pid IS NOT NULL', 'host, pid', '$conn_gap', long_partitions=False)})
-    GROUP BY host, pid, win
+    FROM ({_windowed('SELECT * FROM _ssh WHERE conn IS NOT NULL', 'host, conn', '$conn_gap', long_partitions=False)})
+    GROUP BY host, conn, win
     """)
+
+
+# SSH activity from host and honeypot records, beside sshd's own lines:
+# - Cowrie: every event of a honeypot connection (its session id is the connection); logins are
+#   auth events, commands and downloads are counted per source.
+# - auditd PAM authentication by sshd, btmp failed logins and wtmp remote logins mirror lines
+#   auth.log also has: each is kept only where no sshd line (nor a record of a format ranked
+#   before it) says the same thing (same user, source and outcome, host where both name one)
+#   within HOST_RECORD_DEDUP_S, so one login is one fact however many logs saw it.
+_HOST_SSH = (
+    "SELECT event_id AS eid, ts, host, pid, "
+    "CASE WHEN format = 'utmp' AND action = 'login' THEN 'auth_login' ELSE action END AS action, "
+    "outcome, src_ip, \"user\", auth_method, false AS invalid_flag, format, "
+    "CASE WHEN format = 'cowrie' THEN session END AS conn, "
+    "CASE format WHEN 'auditd' THEN 1 WHEN 'utmp' THEN 2 ELSE 0 END AS _rank "
+    "FROM events WHERE ts IS NOT NULL AND ("
+    "format = 'cowrie' "
+    "OR (format = 'auditd' AND action = 'auth_password' AND program LIKE 'sshd%') "
+    "OR (format = 'utmp' AND action IN ('auth_failure', 'login') AND src_ip IS NOT NULL))"
+)
+
+
+def host_ssh_events_sql() -> str:
+    """The SELECT of the SSH events host and honeypot records add to ``_ssh`` (see above)."""
+    window = float(config.HOST_RECORD_DEDUP_S)
+    return f"""
+    SELECT * EXCLUDE (_rank) FROM ({_HOST_SSH}) m
+    WHERE m._rank = 0 OR NOT EXISTS (
+        SELECT 1 FROM (
+            SELECT ts, host, src_ip, "user", outcome, 0 AS _rank FROM events
+            WHERE ts IS NOT NULL AND program LIKE 'sshd%' AND format IN ('syslog', 'journald')
+              AND action LIKE 'auth\\_%' ESCAPE '\\'
+            UNION ALL SELECT ts, host, src_ip, "user", outcome, _rank FROM ({_HOST_SSH}) WHERE _rank > 0
+        ) p
+        WHERE p._rank < m._rank AND p.src_ip = m.src_ip AND p.outcome = m.outcome
+          AND p."user" IS NOT DISTINCT FROM m."user"
+          AND (p.host IS NULL OR m.host IS NULL OR p.host = m.host)
+          AND p.ts BETWEEN m.ts - INTERVAL '{window} seconds' AND m.ts + INTERVAL '{window} seconds'
+    )"""
 
 
 # Digits out of the user agent for the session key: tools such as Nikto put a test number in it

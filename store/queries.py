@@ -60,7 +60,9 @@ def incident_sessions(case: Case, incident_id: str, run_id: str | None = None) -
 
 # Which events belong to a session kind (the same filters engine.sessions uses).
 _KIND_FILTER = {
-    "ssh_source": "program LIKE 'sshd%' AND format IN ('syslog', 'journald')",
+    "ssh_source": "((program LIKE 'sshd%' AND format IN ('syslog', 'journald')) OR format = 'cowrie' "
+                  "OR (format = 'auditd' AND action = 'auth_password' AND program LIKE 'sshd%') "
+                  "OR (format = 'utmp' AND action IN ('auth_failure', 'login')))",
     "web": "action = 'http_request'",
     "flow": "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))",
     "beacon": "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))",
