@@ -158,6 +158,18 @@ def incident_event_count(case: Case, incident_id: str, run_id: str | None = None
     return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0]
 
 
+def incident_commands(case: Case, incident_id: str, run_id: str | None = None, limit: int = 200) -> list[dict]:
+    """What an incident's attackers ran and fetched (Cowrie commands, downloads and uploads), in
+    time order: ts, src_ip, session, command, url, file_hash. Log text: show it escaped."""
+    where, params = incident_event_filter(case, incident_id, run_id)
+    return _rows(case.con.execute(
+        f"SELECT ts, src_ip, session, action, command, url, file_hash FROM events WHERE ({where}) "
+        f"AND (command IS NOT NULL OR url IS NOT NULL) AND action IN ('command_input', "
+        f"'session_file_download', 'session_file_upload') ORDER BY ts, source_file, line_no LIMIT {int(limit)}",
+        params,
+    ))
+
+
 def incident_sources(case: Case, incident_id: str, run_id: str | None = None, limit: int = 500) -> list[dict]:
     """Per source address: events, failed attempts, successes, accounts tried, first/last seen."""
     where, params = incident_event_filter(case, incident_id, run_id)
