@@ -140,6 +140,10 @@ class Backend:
         with self._session() as c:
             return queries.incident_sessions(c, incident_id)
 
+    def incident_commands(self, incident_id: str) -> list[dict]:
+        with self._session() as c:
+            return queries.incident_commands(c, incident_id)
+
     def incident_timeline(self, incident_id: str, buckets: int = 60) -> list[tuple[Any, int]]:
         with self._session() as c:
             return queries.incident_timeline(c, incident_id, buckets=buckets)

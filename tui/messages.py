@@ -35,6 +35,7 @@ class IncidentLoaded(Message):
     incident: dict | None
     sessions: list[dict] | None
     timeline: list[tuple[Any, int]] | None
+    commands: list[dict] | None = None  # what attackers ran and fetched (honeypot sessions)
 
 
 @dataclass

@@ -40,6 +40,22 @@ SESSION_COLUMNS = (
 )
 
 
+def _commands_text(t: Text, commands: list[dict], shown: int = 40) -> None:
+    """What the attackers ran and fetched, as logged: attacker text, escaped, never interpreted."""
+    t.append("\nCommands and files (attacker input, shown as logged)\n", style="bold")
+    for c in commands[:shown]:
+        t.append(f"{plain(c['ts'])}  {plain(c['src_ip']):<15} ", style="dim")
+        if c.get("command") is not None:
+            t.append("$ " + plain(c["command"], limit=200) + "\n")
+        else:
+            t.append("fetched " + plain(c.get("url"), limit=160))
+            if c.get("file_hash"):
+                t.append(f"  sha256 {plain(c['file_hash'], limit=64)}", style="dim")
+            t.append("\n")
+    if len(commands) > shown:
+        t.append(f"… and {len(commands) - shown} more (events pane)\n", style="dim")
+
+
 class IncidentScreen(TriageActions, VedetteScreen):
     """One incident. The incidents table builds this screen on the first Enter and hands it each
     incident it opens after (``show``): building it costs more than a key may (Textual composes
@@ -178,7 +194,7 @@ class IncidentScreen(TriageActions, VedetteScreen):
         # The summary first (one row), then what needs scans of the events.
         self.post_message(IncidentLoaded(token, inc, None, None))
         self.post_message(IncidentLoaded(token, inc, b.incident_sessions(incident_id),
-                                         b.incident_timeline(incident_id)))
+                                         b.incident_timeline(incident_id), b.incident_commands(incident_id)))
 
     @on(IncidentLoaded)
     def _loaded(self, msg: IncidentLoaded) -> None:
@@ -203,6 +219,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
             self._show_incident(inc)
             return
         self.sessions = msg.sessions
+        if msg.commands:
+            self._show_summary(inc, msg.commands)
         self._show_timeline(msg.timeline or [], inc)
         self._show_sessions(msg.sessions)
         self.filled = True
@@ -232,7 +250,7 @@ class IncidentScreen(TriageActions, VedetteScreen):
         t.append("   " + span_text(inc.get("first_seen"), inc.get("last_seen")), style="dim")
         self._put("#incident-head", t)
 
-    def _show_summary(self, inc: dict) -> None:
+    def _show_summary(self, inc: dict, commands: list[dict] | None = None) -> None:
         t = Text()
         t.append(plain(inc.get("summary") or "No summary."))
         t.append("\n")
@@ -271,6 +289,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
         if inc.get("triage_note"):
             t.append(f"{'note':<11}", style="bold")
             t.append(plain(inc["triage_note"]) + "\n", style="italic")
+        if commands:
+            _commands_text(t, commands)
         self._put("#summary-text", t)
 
     def _show_timeline(self, timeline: list, inc: dict) -> None:
