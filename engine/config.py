@@ -172,6 +172,8 @@ LLM_MAX_ANSWER_BYTES = 256 << 10
 # lists (sources, accounts, hosts) cut to this many names.
 SUMMARY_RAW_LINES = 8
 SUMMARY_RAW_LINE_CHARS = 300
+# Commands and fetched files of honeypot attackers put in the prompt: enough to read intent.
+SUMMARY_MAX_COMMANDS = 20
 SUMMARY_MAX_ENTITIES = 12
 # What is kept of a model's answer: summary and other fields' length, and how many next steps.
 SUMMARY_MAX_CHARS = 2000

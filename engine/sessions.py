@@ -334,18 +334,20 @@ def host_ssh_events_sql() -> str:
     """The SELECT of the SSH events host and honeypot records add to ``_ssh`` (see above)."""
     window = float(config.HOST_RECORD_DEDUP_S)
     return f"""
-    SELECT * EXCLUDE (_rank) FROM ({_HOST_SSH}) m
-    WHERE m._rank = 0 OR NOT EXISTS (
-        SELECT 1 FROM (
+    SELECT * EXCLUDE (_rank) FROM (
+        WITH h AS MATERIALIZED ({_HOST_SSH}),
+        said AS (
             SELECT ts, host, src_ip, "user", outcome, 0 AS _rank FROM events
             WHERE ts IS NOT NULL AND program LIKE 'sshd%' AND format IN ('syslog', 'journald')
-              AND action LIKE 'auth\\_%' ESCAPE '\\'
-            UNION ALL SELECT ts, host, src_ip, "user", outcome, _rank FROM ({_HOST_SSH}) WHERE _rank > 0
-        ) p
-        WHERE p._rank < m._rank AND p.src_ip = m.src_ip AND p.outcome = m.outcome
-          AND p."user" IS NOT DISTINCT FROM m."user"
-          AND (p.host IS NULL OR m.host IS NULL OR p.host = m.host)
-          AND p.ts BETWEEN m.ts - INTERVAL '{window} seconds' AND m.ts + INTERVAL '{window} seconds'
+              AND action LIKE 'auth\\_%' ESCAPE '\\' AND src_ip IN (SELECT src_ip FROM h WHERE _rank > 0)
+            UNION ALL SELECT ts, host, src_ip, "user", outcome, _rank FROM h WHERE _rank > 0
+        ), dup AS (
+            SELECT DISTINCT m.eid FROM h m JOIN said p ON p.src_ip = m.src_ip AND p.outcome = m.outcome
+            WHERE m._rank > 0 AND p._rank < m._rank AND p."user" IS NOT DISTINCT FROM m."user"
+              AND (p.host IS NULL OR m.host IS NULL OR p.host = m.host)
+              AND abs(epoch(p.ts) - epoch(m.ts)) <= {window}
+        )
+        SELECT * FROM h WHERE eid NOT IN (SELECT eid FROM dup)
     )"""
 
 

@@ -11,12 +11,16 @@ from typing import Any
 from store.case import Case
 from store.queries import (
     incident,
+    incident_commands,
     incident_event_filter,
     incident_sources,
     latest_run_id,
 )
 
 # --- tunables (each with why) -------------------------------------------------------------------
+# Commands and fetched files listed for a honeypot attacker: a session script is rarely longer,
+# and a bot's hundred identical sessions say no more in full.
+MAX_COMMAND_ROWS = 60
 
 # Entity tables stop here and say how many were left out: a report is read, not grepped.
 MAX_SOURCE_ROWS = 150
@@ -70,6 +74,8 @@ class ReportData:
     # (1-based position among the incident's events in time order, event fields)
     raw: list[tuple[int, dict]] = field(default_factory=list)
     details: dict | None = None
+    # what attackers ran and fetched (honeypot sessions), in time order
+    commands: list[dict] = field(default_factory=list)
 
     def texts(self) -> list[str]:
         """Every string of log or model origin the report may print (for choosing fonts)."""
@@ -80,6 +86,7 @@ class ReportData:
         for rows in (self.sources, self.users, self.hosts):
             out += [str(r.get("name") or r.get("src_ip") or "") for r in rows]
         out += [str(e.get("raw") or "") + str(e.get("source_file") or "") for _, e in self.raw]
+        out += [str(c.get("command") or "") + str(c.get("url") or "") for c in self.commands]
         if self.details:
             for k in ("summary", "intent", "impact"):
                 out.append(str(self.details.get(k) or ""))
@@ -126,6 +133,7 @@ def gather(case: Case, incident_id: str, run_id: str | None = None) -> ReportDat
     data.timeline, data.bucket_seconds = _timeline(con, where, params)
     data.raw = _raw_sample(con, where, params, data.event_count)
     data.details = _summary_details(case, inc, run_id)
+    data.commands = incident_commands(case, incident_id, run_id, limit=MAX_COMMAND_ROWS)
     return data
 
 

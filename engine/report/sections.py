@@ -373,6 +373,34 @@ def entities(doc: Document) -> None:
                 d.hosts_total, "hosts", "No host names in this incident's events.")
 
 
+def commands(doc: Document) -> None:
+    """What the attackers ran and fetched (honeypot sessions), printed as logged."""
+    d = doc.d
+    if not d.commands:
+        return
+    pdf = doc.pdf
+    doc.section("Commands and files (attacker input, as logged)", need=25)
+    doc.para("Typed by the attacker: control characters are shown as escapes (\\x1b), nothing is interpreted.",
+             size=8, colour=MUTED, h=4)
+    pdf.ln(1.5)
+    doc.font(7.2, mono=True)
+    cols = max(20, int(pdf.epw / pdf.get_string_width("0")))
+    for c in d.commands:
+        head = f"{_fmt_ts(c['ts'])}  {doc.safe(c.get('src_ip') or '?', 40)}  "
+        if c.get("command") is not None:
+            body = "$ " + doc.safe(c["command"], RAW_MAX_CHARS)
+        else:
+            body = "fetched " + doc.safe(c.get("url") or "?", RAW_MAX_CHARS)
+            if c.get("file_hash"):
+                body += "  sha256 " + doc.safe(c["file_hash"], 64)
+        for line in wrap_mono(head + body, cols, doc.mono_cover):
+            if pdf.will_page_break(4):
+                pdf.add_page()
+                doc.font(7.2, mono=True)
+            pdf.cell(pdf.epw, 3.6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
 def appendix(doc: Document) -> None:
     """Representative raw log lines on a page of their own, with where lines were left out."""
     pdf, d = doc.pdf, doc.d
@@ -450,6 +478,7 @@ SECTIONS: tuple[Callable[[Document], None], ...] = (
     triage,
     next_steps,
     entities,
+    commands,
     appendix,
 )
 

@@ -22,7 +22,8 @@ PROMPT_VERSION = 2
 SUM_FEATURES = (
     "failed_attempts", "successes", "failures_before_success", "new_source_logins", "unusual_method_logins",
     "preauth_noise", "requests", "sensitive_path_hits", "injection_hits", "flows", "src_mbytes", "dst_mbytes",
-    "connections", "alerts", "scan_alerts", "exploit_alerts", "trojan_alerts",
+    "connections", "alerts", "scan_alerts", "exploit_alerts", "trojan_alerts", "honeypot_logins", "commands",
+    "downloads",
 )
 PEAK_FEATURES = (
     "failed_per_min", "failed_auth_ratio", "distinct_users", "distinct_invalid_users", "distinct_hosts",

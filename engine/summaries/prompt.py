@@ -47,7 +47,7 @@ def _entity_line(label: str, items: tuple[str, ...]) -> str:
     return f"{label} ({len(items):,}): {shown or '-'}{more}"
 
 
-def fact_sheet(facts: IncidentFacts, raw_lines: list[str]) -> str:
+def fact_sheet(facts: IncidentFacts, raw_lines: list[str], commands: list[str] | None = None) -> str:
     """The incident's facts as the lines of the fenced block (every log-derived string escaped and cut)."""
     f = facts
     lines = [
@@ -80,6 +80,9 @@ def fact_sheet(facts: IncidentFacts, raw_lines: list[str]) -> str:
            for x in f.top_features if x.get("contribution", 0) > 0]
     if top:
         lines.append("why the anomaly model singles it out (share of its score): " + "; ".join(top))
+    if commands:
+        lines.append("commands the attackers ran and files they fetched (attacker input, escaped):")
+        lines.extend(f"| {c}" for c in commands)
     if raw_lines:
         lines.append(f"representative log lines (control characters escaped, each cut to "
                      f"{config.SUMMARY_RAW_LINE_CHARS} characters):")
@@ -87,9 +90,10 @@ def fact_sheet(facts: IncidentFacts, raw_lines: list[str]) -> str:
     return "\n".join(lines)
 
 
-def build_prompt(facts: IncidentFacts, raw_lines: list[str], token: str | None = None) -> list[dict]:
+def build_prompt(facts: IncidentFacts, raw_lines: list[str], token: str | None = None,
+                 commands: list[str] | None = None) -> list[dict]:
     """Chat messages asking for the summary: instructions outside, the facts fenced as data."""
-    sheet = fact_sheet(facts, raw_lines)
+    sheet = fact_sheet(facts, raw_lines, commands)
     token = token or secrets.token_hex(8)
     while token in sheet:  # a 64-bit random token will not be in the logs, but make sure
         token = secrets.token_hex(8)

@@ -16,7 +16,7 @@ from engine.incidents import Incident
 from engine.llm import LLMClient, LLMConfigError, LLMError, LLMRejected, LLMSettings, LLMUnavailable
 from engine.rules import SEVERITY_RANK
 from engine.summaries.answer import _display, _from_json, _SummaryField, clean_text, parse_answer
-from engine.summaries.excerpts import representative_lines
+from engine.summaries.excerpts import attacker_commands, representative_lines
 from engine.summaries.facts import OFFLINE, Summary, _latest_run, cache_key, facts_of, stored_facts
 from engine.summaries.prompt import build_prompt
 from engine.summaries.templates import offline
@@ -115,7 +115,8 @@ def summarise(con, incidents: list[Incident], *, llm=None, cancelled: Callable[[
                 inc.summary, inc.summary_source = hit.text, hit.source
                 cached += 1
                 continue
-            todo.append((inc, key, build_prompt(facts, representative_lines(con, facts.spans))))
+            todo.append((inc, key, build_prompt(facts, representative_lines(con, facts.spans),
+                                                commands=attacker_commands(con, facts.spans))))
         errors: list[str] = []
         stop = threading.Event()
 
@@ -265,7 +266,8 @@ class SummaryStream:
                 self.result = hit.as_dict()
                 self._store(run_id, hit)
                 return
-            messages = build_prompt(facts, representative_lines(con, facts.spans))
+            messages = build_prompt(facts, representative_lines(con, facts.spans),
+                                    commands=attacker_commands(con, facts.spans))
             field_ = _SummaryField()
             parts: list[str] = []
             answer: Summary | None = None

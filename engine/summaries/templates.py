@@ -141,7 +141,33 @@ def _login_attack(f: IncidentFacts) -> Summary:
                    intent="find any server with a weak password", impact=impact, confidence="high")
 
 
+def _honeypot_login(f: IncidentFacts) -> Summary:
+    """Logins to a honeypot: no account is at risk; the attacker's passwords, commands and files are
+    the intelligence."""
+    logins, cmds, files = f.total("honeypot_logins"), f.total("commands"), f.total("downloads")
+    users = _names(f.logins or f.users, 3, "accounts") or "an account"
+    did = []
+    if cmds:
+        did.append(f"ran {_n(cmds)} command{'s' if cmds != 1 else ''}")
+    if files:
+        did.append(f"fetched or uploaded {_n(files)} file{'s' if files != 1 else ''}")
+    before = f.total("failures_before_success")
+    tried = f" after {_n(before)} failed attempt{'s' if before != 1 else ''}" if before else ""
+    text = (f"{_n(logins)} login{'s' if logins != 1 else ''} to the honeypot{_on(f)} as {users} from {_who(f)} "
+            f"{_when(f)}{tried}; "
+            + (" and ".join(did) if did else "nothing was run after logging in")
+            + f". A honeypot has no real users: this is an attacker ({_techs(f) or 'T1078'}).")
+    steps = ["read the commands and files in the incident detail (attacker input, shown as logged)",
+             "look up the downloaded files' SHA-256 and block the URLs they came from" if files else
+             "note the passwords that worked: attackers reuse them against real servers",
+             "search the production hosts' logs for these sources and passwords", _block(f)]
+    return Summary(text, tuple(steps), intent="get a shell on an exposed server and use it",
+                   impact="none on production: the login was to a honeypot", confidence="high")
+
+
 def _suspicious_login(f: IncidentFacts) -> Summary:
+    if f.total("honeypot_logins"):
+        return _honeypot_login(f)
     succ, before = f.total("successes"), f.total("failures_before_success")
     # The accounts logged in to, not every account the source named (it may have tried others).
     users = _names(f.logins or f.users, 3, "accounts") or "an account"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from engine.analyze import analyze, load_incidents
 from engine.ingest import ingest
@@ -89,3 +93,73 @@ def test_an_audit_login_and_the_same_login_on_auth_log_are_one_fact(tmp_path: Pa
         both = _features(case, "203.0.113.9")
     assert (alone["failed_attempts"], alone["successes"]) == (4, 1)
     assert (both["failed_attempts"], both["successes"]) == (4, 1)
+
+
+HONEYPOT_ATTACKER = "203.0.113.77"
+HOSTILE_COMMAND = "echo [bold red]pwn[/] \x1b]0;owned\x07; cd /tmp"
+DOWNLOAD_URL = "http://198.51.100.7/bins/[link=file:///etc/passwd]x[/link]"
+
+
+def cowrie_lines() -> list[str]:
+    """A honeypot session: failures, a login, commands (one hostile), a download."""
+    base = {"session": "c0ffee000001", "src_ip": HONEYPOT_ATTACKER, "sensor": "hp1"}
+
+    def rec(sec: int, eventid: str, **kw) -> str:
+        return json.dumps(base | {"eventid": eventid, "timestamp": f"2026-08-13T00:00:{sec:02d}.000000Z"} | kw)
+
+    return [
+        rec(0, "cowrie.session.connect", src_port=40001, dst_ip="172.17.0.3", dst_port=2222, protocol="ssh"),
+        *(rec(1 + k, "cowrie.login.failed", username="root", password=f"pw{k}") for k in range(4)),
+        rec(6, "cowrie.login.success", username="root", password="admin"),
+        rec(7, "cowrie.command.input", input="uname -a"),
+        rec(8, "cowrie.command.input", input=HOSTILE_COMMAND),
+        rec(9, "cowrie.session.file_download", url=DOWNLOAD_URL, shasum="ab" * 32, outfile="dl/ab"),
+        rec(20, "cowrie.session.closed", duration=20.0),
+    ]
+
+
+@pytest.fixture
+def honeypot_case(tmp_path: Path) -> tuple[Path, dict]:
+    log = tmp_path / "cowrie.json"
+    log.write_text("\n".join(cowrie_lines()) + "\n")
+    path = tmp_path / "case.duckdb"
+    with Case.open(path) as case:
+        ingest(case, [log], tz="UTC")
+        analyze(case, llm=None)
+        (inc,) = [i for i in load_incidents(case)[1] if HONEYPOT_ATTACKER in i["src_ips"]]
+    return path, inc
+
+
+def test_honeypot_summary_prompt_and_offline_text(honeypot_case) -> None:
+    from engine.summaries.excerpts import attacker_commands
+    from engine.summaries.facts import stored_facts
+    from engine.summaries.prompt import build_prompt
+
+    path, inc = honeypot_case
+    assert inc["category"] == "suspicious_login" and inc["severity"] in ("high", "critical")
+    assert "honeypot" in inc["summary"] and "ran 2 commands" in inc["summary"]
+    assert "fetched or uploaded 1 file" in inc["summary"]
+    with Case.open(path, read_only=True) as case:
+        facts = stored_facts(case.con, inc["id"])
+        commands = attacker_commands(case.con, facts.spans)
+        user = build_prompt(facts, [], token="T0K", commands=commands)[1]["content"]
+    # inside the fence, escaped: the escape sequence never reaches the model raw
+    inside = user.split("<<<INCIDENT DATA T0K BEGIN>>>")[1].split("<<<INCIDENT DATA T0K END>>>")[0]
+    assert f"| {HONEYPOT_ATTACKER}: $ uname -a" in inside
+    assert "\\x1b]0;owned\\x07" in inside and "\x1b" not in user
+    assert f"fetched {DOWNLOAD_URL} sha256 {'ab' * 32}" in inside
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
+def test_honeypot_report_lists_commands_and_files(honeypot_case, tmp_path: Path) -> None:
+    from engine.report import write_incident_report
+
+    path, inc = honeypot_case
+    with Case.open(path, read_only=True) as case:
+        info = write_incident_report(case, inc["id"], tmp_path / "r.pdf")
+    text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", info.path, "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    assert "Commands and files" in text
+    assert "$ uname -a" in text
+    assert "\\x1b]0;owned\\x07" in text and "\x1b" not in text
+    assert "ab" * 32 in text.replace(" ", "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from textual.widgets import Static
@@ -10,26 +9,9 @@ from textual.widgets import Static
 from tests.tui.conftest import settle
 from tests.tui.test_hostile import assert_safe
 
-ATTACKER = "203.0.113.77"
-HOSTILE_COMMAND = "echo [bold red]pwn[/] \x1b]0;owned\x07; cd /tmp"
-URL = "http://198.51.100.7/bins/[link=file:///etc/passwd]x[/link]"
-
-
-def cowrie_lines() -> list[str]:
-    base = {"session": "c0ffee000001", "src_ip": ATTACKER, "sensor": "hp1"}
-
-    def rec(sec: int, eventid: str, **kw) -> str:
-        return json.dumps(base | {"eventid": eventid, "timestamp": f"2026-08-13T00:00:{sec:02d}.000000Z"} | kw)
-
-    return [
-        rec(0, "cowrie.session.connect", src_port=40001, dst_ip="172.17.0.3", dst_port=2222, protocol="ssh"),
-        *(rec(1 + k, "cowrie.login.failed", username="root", password=f"pw{k}") for k in range(4)),
-        rec(6, "cowrie.login.success", username="root", password="admin"),
-        rec(7, "cowrie.command.input", input="uname -a"),
-        rec(8, "cowrie.command.input", input=HOSTILE_COMMAND),
-        rec(9, "cowrie.session.file_download", url=URL, shasum="ab" * 32, outfile="dl/ab"),
-        rec(20, "cowrie.session.closed", duration=20.0),
-    ]
+from tests.engine.test_host_records_analysis import DOWNLOAD_URL as URL
+from tests.engine.test_host_records_analysis import HONEYPOT_ATTACKER as ATTACKER
+from tests.engine.test_host_records_analysis import cowrie_lines
 
 
 async def test_incident_detail_shows_commands_and_downloads_escaped(tmp_path: Path, make_app) -> None:
