@@ -6,12 +6,11 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from tests.tui.conftest import settle
-from tests.tui.test_hostile import assert_safe
-
 from tests.engine.test_host_records_analysis import DOWNLOAD_URL as URL
 from tests.engine.test_host_records_analysis import HONEYPOT_ATTACKER as ATTACKER
 from tests.engine.test_host_records_analysis import cowrie_lines
+from tests.tui.conftest import settle
+from tests.tui.test_hostile import assert_safe
 
 
 async def test_incident_detail_shows_commands_and_downloads_escaped(tmp_path: Path, make_app) -> None:
