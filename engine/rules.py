@@ -43,7 +43,7 @@ RULES: tuple[Rule, ...] = (
     # --- SSH ---------------------------------------------------------------------------------
     Rule("ssh.login_after_failures", "ssh_source",
          f"success_after_failures = 1 AND (failures_before_success >= {c.COMPROMISE_MIN_FAILURES} "
-         f"OR distinct_users >= {c.COMPROMISE_MIN_USERS})",
+         f"OR distinct_users >= {c.COMPROMISE_MIN_USERS}) AND honeypot_logins = 0",
          "suspicious_login", "T1078", "critical",
          "a login succeeded from a source after its failed attempts"),
     Rule("ssh.new_source_odd_login", "ssh_source",

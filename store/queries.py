@@ -158,14 +158,32 @@ def incident_event_count(case: Case, incident_id: str, run_id: str | None = None
     return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0]
 
 
+def commands_sql(where: str) -> str:
+    """A SELECT (ts, src_ip, session, action, command, url, file_hash, source_file, line_no) of
+    what attackers ran and fetched among the events ``where`` selects: Cowrie commands, downloads
+    and uploads, and the audit log's commands (EXECVE, sudo) in the login sessions those sources
+    opened (audit ``ses``). Log text: show it escaped."""
+    return f"""
+    SELECT ts, src_ip, session, action, command, url, file_hash, source_file, line_no FROM events
+    WHERE ({where}) AND action IN ('command_input', 'session_file_download', 'session_file_upload')
+    UNION ALL
+    SELECT a.ts, l.src_ip, a.session, a.action, a.command, NULL, NULL, a.source_file, a.line_no
+    FROM events a JOIN (
+        SELECT DISTINCT source_id, session, src_ip, min(ts) AS since FROM events
+        WHERE format = 'auditd' AND action = 'user_login' AND outcome = 'success' AND session IS NOT NULL
+          AND src_ip IN (SELECT src_ip FROM events WHERE ({where}))
+        GROUP BY ALL
+    ) l ON a.source_id = l.source_id AND a.session = l.session AND a.ts >= l.since
+    WHERE a.format = 'auditd' AND a.action IN ('execve', 'user_cmd') AND a.command IS NOT NULL"""
+
+
 def incident_commands(case: Case, incident_id: str, run_id: str | None = None, limit: int = 200) -> list[dict]:
-    """What an incident's attackers ran and fetched (Cowrie commands, downloads and uploads), in
-    time order: ts, src_ip, session, command, url, file_hash. Log text: show it escaped."""
+    """What an incident's attackers ran and fetched (``commands_sql``), in time order: ts, src_ip,
+    session, action, command, url, file_hash. Log text: show it escaped."""
     where, params = incident_event_filter(case, incident_id, run_id)
     return _rows(case.con.execute(
-        f"SELECT ts, src_ip, session, action, command, url, file_hash FROM events WHERE ({where}) "
-        f"AND (command IS NOT NULL OR url IS NOT NULL) AND action IN ('command_input', "
-        f"'session_file_download', 'session_file_upload') ORDER BY ts, source_file, line_no LIMIT {int(limit)}",
+        f"SELECT ts, src_ip, session, action, command, url, file_hash FROM ({commands_sql(where)}) "
+        f"ORDER BY ts, source_file, line_no LIMIT {int(limit)}",
         params,
     ))
 

@@ -7,6 +7,7 @@ import importlib.util
 import ipaddress
 import json
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -19,11 +20,14 @@ SAMPLES = REPO / "sample_logs"
 RFC3164 = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \S+ [\w()-]+(\[\d+\])?: ")
 RSYSLOG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d \S+ [\w()-]+(\[\d+\])?: ")
 COMBINED = re.compile(r'^\S+ - \S+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[^"]*" \d{3} \d+ "[^"]*" "[^"]*"$')
+AUDIT = re.compile(r"^type=[A-Z_]+ msg=audit\(\d+\.\d{3}:\d+\): ")
 ZEEK_HEADER = ("#separator", "#set_separator", "#empty_field", "#unset_field", "#path", "#open", "#fields", "#types")
 
 
-def _text(path: Path) -> str:
+def _text(path: Path) -> str | bytes:
     data = path.read_bytes()
+    if path.name in ("wtmp", "btmp"):
+        return data
     return (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8")
 
 
@@ -50,15 +54,25 @@ def test_files_match_truth(truth: dict) -> None:
     for rel, meta in truth["files"].items():
         path = SAMPLES / rel
         total += path.stat().st_size
+        fmt = meta["format"]
+        if fmt == "utmp":  # binary: 384-byte records, types 0..9, times in the window
+            data = path.read_bytes()
+            assert len(data) == 384 * meta["lines"], rel
+            recs = [struct.unpack_from("<hhi32s4s32s256shhiii", data, k * 384) for k in range(meta["lines"])]
+            assert all(0 <= r[0] <= 9 for r in recs), rel
+            continue
         lines = _lines(path)
         assert len(lines) == meta["lines"], rel
-        fmt = meta["format"]
         if fmt == "syslog":
             bad = [x for x in lines if not (RFC3164.match(x) or RSYSLOG.match(x))]
         elif fmt == "access":
             bad = [x for x in lines if not COMBINED.match(x)]
         elif fmt == "suricata":
             bad = [x for x in lines if "event_type" not in json.loads(x)]
+        elif fmt == "cowrie":
+            bad = [x for x in lines if not json.loads(x)["eventid"].startswith("cowrie.")]
+        elif fmt == "auditd":
+            bad = [x for x in lines if not AUDIT.match(x)]
         else:
             assert fmt == "zeek"
             assert lines[0] == "#separator \\x09"
@@ -87,7 +101,7 @@ def test_truth_is_consistent(truth: dict) -> None:
     assert not attack_ips & benign_ips
     for ip in attack_ips | benign_ips:
         ipaddress.ip_address(ip)
-    assert {a["id"] for a in truth["attacks"]} == {f"A{i}" for i in range(1, 8)}
+    assert {a["id"] for a in truth["attacks"]} == {f"A{i}" for i in range(1, 8)} | {"H1", "H2", "H3"}
     assert {b["kind"] for b in truth["benign"]} == {"admin", "ci_deploy", "monitoring", "crawler", "background_noise"}
 
 

@@ -46,14 +46,15 @@ def representative_lines(con, spans: tuple[Span, ...], n: int = config.SUMMARY_R
 
 def attacker_commands(con, spans: tuple[Span, ...], n: int = config.SUMMARY_MAX_COMMANDS,
                       chars: int = config.SUMMARY_RAW_LINE_CHARS) -> list[str]:
-    """The commands an incident's attackers ran and the files they fetched (honeypot sessions), in
-    time order, escaped and cut: attacker text, for the fenced part of the prompt only."""
+    """The commands an incident's attackers ran and the files they fetched (``store.queries.commands_sql``),
+    in time order, escaped and cut: attacker text, for the fenced part of the prompt only."""
     parts, params = _scope(spans)
     if not parts or n <= 0:
         return []
+    from store.queries import commands_sql
+
     rows = con.execute(
-        f"SELECT ts, src_ip, command, url, file_hash FROM events WHERE ({' OR '.join(parts)}) "
-        "AND action IN ('command_input', 'session_file_download', 'session_file_upload') "
+        f"SELECT ts, src_ip, command, url, file_hash FROM ({commands_sql(' OR '.join(parts))}) "
         f"ORDER BY ts, source_file, line_no LIMIT {int(n)}", params,
     ).fetchall()
     out = []

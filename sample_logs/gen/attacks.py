@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from . import net_attacks, ssh_attacks, web_attacks
+from . import host_records, net_attacks, ssh_attacks, web_attacks
 
 if TYPE_CHECKING:
     from .core import Generator
@@ -71,6 +71,22 @@ ATTACKS = (
         plant=net_attacks.beacon,
         params={"domain": "cdn-sync.telemetry-update.example.net", "period_s": 60, "hours": 11},
     ),
+    # Host and honeypot records (host_records.py draws from RNGs of its own).
+    Attack(
+        id="H1", name="honeypot brute force", category="brute_force", severity="high",
+        techniques=("T1110.001",), hosts=("hp1",),
+        plant=host_records.honeypot_brute_force, params={"attempts": 240},
+    ),
+    Attack(
+        id="H2", name="honeypot intrusion", category="suspicious_login", severity="high",
+        techniques=("T1110.001", "T1078", "T1059"), hosts=("hp1",),
+        plant=host_records.honeypot_intrusion, params={"url": "http://198.51.100.99/bins/x86"},
+    ),
+    Attack(
+        id="H3", name="app1 compromise", category="suspicious_login", severity="critical",
+        techniques=("T1110.001", "T1078", "T1136.001"), hosts=("app1",),
+        plant=host_records.app1_compromise, params={"failures": 30},
+    ),
 )
 
 # Benign traffic, Generator methods run in this order after the attacks (the order is part of the seed's output).
@@ -85,6 +101,7 @@ BENIGN_TRAFFIC = (
     "gen_outbound",
     "gen_stats",
     "gen_anomalies",
+    "gen_host_records",
 )
 
 # The benign activities truth.json lists (those with tagged lines), look-alikes that should not become incidents.
@@ -117,5 +134,11 @@ BENIGN = (
         "kind": "background_noise",
         "description": "Internet background: scattered sources each making 1-3 failed SSH attempts (common usernames, root) or "
         "banner/kex probes on the bastion and web1. Acceptable as one low-severity background_noise incident.",
+    },
+    {
+        "id": "B6",
+        "kind": "admin",
+        "description": "carol logs in to app1 with her key from the office every morning; each login is in app1's auth.log, "
+        "audit.log and wtmp at once and must count once.",
     },
 )

@@ -34,6 +34,7 @@ from .common import (
     SysRec,
     WebRec,
 )
+from . import host_records
 from .flows import FlowMixin
 from .scenarios import Scenario
 from .ssh import SshMixin
@@ -66,6 +67,7 @@ class Generator(SshMixin, SshBenignMixin, WebMixin, FlowMixin):
         self.truth_benign: list[dict] = []
         self.tag_ips: dict[str, list[str]] = {}
         self.tag_dst: dict[str, list[str]] = {}
+        self.host_records: dict[str, list] = {}  # output path -> (ts, line, tag), from host_records.py
         for ip in (
             BASTION_PUB,
             WEB1_PUB,
@@ -183,6 +185,9 @@ class Generator(SshMixin, SshBenignMixin, WebMixin, FlowMixin):
                 "description": description,
             }
         )
+
+    def gen_host_records(self) -> None:
+        host_records.host_background(self)
 
     # -- run ----------------------------------------------------------------------------------
 

@@ -33,8 +33,11 @@ SCENARIOS = {
             "A7": at(18, 19, 30),  # C2 beacon, 11 h
             "A4": at(19, 2, 14),  # compromise of deploy@web1
             "A5": at(19, 15, 20),  # web attack
+            "H1": at(14, 22, 5),  # honeypot brute force
+            "H2": at(16, 4, 41),  # honeypot login, commands, download
+            "H3": at(18, 1, 12),  # app1 compromise (auth.log, audit.log, btmp, wtmp)
         },
-        description="all seven attacks among ordinary traffic",
+        description="all ten attacks among ordinary traffic",
     ),
     "quiet": Scenario("quiet", {}, description="only benign traffic (admins, CI, monitoring, crawlers, background)"),
     "noisy": Scenario(
@@ -47,6 +50,9 @@ SCENARIOS = {
             "A5": at(18, 11, 0),
             "A6": at(19, 20, 15),
             "A7": at(16, 8, 0),  # beacon during the working day, among workstation traffic
+            "H1": at(15, 11, 30),
+            "H2": at(17, 14, 2),
+            "H3": at(18, 10, 45),  # during business hours
         },
         noise=3.0,
         browse=3.0,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .common import DAY, US, WINDOW_END, WINDOW_START, at, fmt_iso
+from . import host_records
 from .core import Generator
 from .flows import eve_lines, zeek_lines
 from .scenarios import SCENARIOS
@@ -42,7 +43,10 @@ def split_rotated(lines, cuts_newest_first: list[int], base: str, gz_from: int) 
 def write_file(out: Path, rel: str, lines: list, mtime_us: int | None) -> tuple[int, int]:
     path = out / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = ("\n".join(x[1] for x in lines) + "\n").encode("utf-8")
+    if lines and isinstance(lines[0][1], bytes):  # binary records (wtmp/btmp)
+        data = b"".join(x[1] for x in lines)
+    else:
+        data = ("\n".join(x[1] for x in lines) + "\n").encode("utf-8")
     if rel.endswith(".gz"):
         # gzip records the original name, like logrotate's gzip; mtime=0 keeps the bytes reproducible
         with (
@@ -85,6 +89,9 @@ OUTPUTS = (
     Output("web1/nginx/access.log", "access", web_lines, _daily),
     Output("sensor/conn.log", "zeek", zeek_lines),
     Output("sensor/eve.json", "suricata", eve_lines),
+    *(Output(p, f, (lambda gen, p=p: host_records.lines(gen, p)))
+      for p, f in ((host_records.COWRIE, "cowrie"), (host_records.AUTH, "syslog"), (host_records.AUDIT, "auditd"),
+                   (host_records.WTMP, "utmp"), (host_records.BTMP, "utmp"))),
 )
 
 
@@ -119,7 +126,7 @@ def build(seed: int, scenario_name: str, out: Path) -> dict:
     times: dict[str, list[int]] = {}
     for _rel, _fmt, lines in outputs:
         for ts, line, tag in lines:
-            if tag and not line.startswith("#"):
+            if tag and not (isinstance(line, str) and line.startswith("#")):
                 lo_hi = times.setdefault(tag, [ts, ts])
                 lo_hi[0] = min(lo_hi[0], ts)
                 lo_hi[1] = max(lo_hi[1], ts)
