@@ -4,12 +4,14 @@
     python bench/ingest.py                      # 1M auth.log lines and 1M nginx lines
     python bench/ingest.py --lines 10000000     # the 10M-line memory check
     python bench/ingest.py --keep /tmp/bench    # keep the generated logs there (reused next time)
+    python bench/ingest.py --only audit         # one workload: auth, access, audit (auditd), wtmp
 
 Prints lines/s for each tool on the same files on this machine and Vedette's ratio to each, and
 Vedette's peak RSS, and the floor under any ingest that keeps the lines in the case: the same
 file's bare lines stored in DuckDB with nothing parsed (``bench/store_floor.py``). lnav and GoAccess are compared only where installed
 (`apt-get install lnav goaccess`). Targets: auth.log faster than lnav counts it, nginx at least
-20x GoAccess, 10M lines under 2 GiB peak memory.
+20x GoAccess, 10M lines under 2 GiB peak memory. The audit log and wtmp (binary records, counted
+as lines) have no tool to compare with; their figures are Vedette's alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench.host_workload import write_audit_log, write_wtmp  # noqa: E402
 from bench.workload import write_access_log, write_auth_log  # noqa: E402
+
+WRITERS = {"auth": write_auth_log, "access": write_access_log, "audit": write_audit_log, "wtmp": write_wtmp}
 
 
 def peak_of(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
@@ -82,24 +87,26 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--keep", metavar="DIR", help="folder for the generated logs (reused when present)")
-    ap.add_argument("--only", choices=("auth", "access"))
+    ap.add_argument("--only", choices=tuple(WRITERS))
     args = ap.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="vedette-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     n = args.lines
     print(f"# bench/ingest.py: {n:,} lines per log, {os.cpu_count()} cores, files in {work}")
-    for kind in ("auth", "access"):
+    for kind in WRITERS:
         if args.only and kind != args.only:
             continue
-        path = work / f"{kind}-{n}.log"
+        path = work / (f"wtmp-{n}" if kind == "wtmp" else f"{kind}-{n}.log")
         if not path.exists():
             t = time.perf_counter()
-            (write_auth_log if kind == "auth" else write_access_log)(path, n, seed=1)
+            WRITERS[kind](path, n, seed=1)
             print(f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s")
         size = path.stat().st_size
         secs, peak = vedette(path, work / f"{kind}.duckdb")
         print(f"{kind:7s} vedette ingest : {secs:7.2f}s  {n / secs:12,.0f} lines/s  {size / secs / 1e6:6.1f} MB/s  "
               f"peak RSS {peak / 2**20:,.0f} MiB")
+        if kind in ("audit", "wtmp"):
+            continue
         floor = store_floor(path, work / f"{kind}-floor.duckdb", zstd=kind == "access")
         print(f"{kind:7s} lines only     : {floor:7.2f}s  {n / floor:12,.0f} lines/s  (storing the bare lines in "
               "DuckDB, nothing parsed: the floor of any ingest that keeps them)")
