@@ -67,32 +67,45 @@ def _field_bytes(rows: np.ndarray, name: str) -> np.ndarray:
     return rows[:, offset : offset + width]
 
 
+def _distinct(raw: np.ndarray) -> tuple[list[bytes], pa.Array]:
+    """The distinct values of an (n, width) byte matrix and each row's index into them, by Arrow's
+    hash-based dictionary encoding (sorting wide byte strings with numpy costs several times more)."""
+    n, width = raw.shape
+    arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, pa.py_buffer(np.ascontiguousarray(raw))])
+    enc = arr.dictionary_encode()
+    return enc.dictionary.to_pylist(), enc.indices
+
+
 def _text_column(raw: np.ndarray) -> pa.Array:
     """A fixed-width C string field as a dictionary-encoded Arrow string column (NUL-terminated;
     invalid UTF-8 kept as ``\\xNN`` escapes); empty -> NULL. Decoded once per distinct value."""
     used = np.flatnonzero(raw.any(axis=0))
     keep = int(used[-1]) + 1 if len(used) else 1
-    narrow = np.ascontiguousarray(raw[:, :keep]).view(f"V{keep}").ravel()
-    values, inverse = np.unique(narrow, return_inverse=True)
+    values, indices = _distinct(raw[:, :keep])
     texts: list[str | None] = []
     for v in values:
-        b = bytes(v).split(b"\0", 1)[0]
+        b = v.split(b"\0", 1)[0]
         texts.append(b.decode("utf-8", "backslashreplace") if b else None)
-    return pa.DictionaryArray.from_arrays(pa.array(inverse.astype(np.int32).ravel()), pa.array(texts, pa.string()))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(texts, pa.string()))
 
 
-def _addr_column(raw: np.ndarray) -> pa.Array:
-    values, inverse = np.unique(np.ascontiguousarray(raw).view("V16").ravel(), return_inverse=True)
-    texts: list[str | None] = []
-    for v in values:
-        b = bytes(v)
-        if not any(b):
-            texts.append(None)
-        elif not any(b[4:]):
-            texts.append(str(ipaddress.IPv4Address(b[:4])))
-        else:
-            texts.append(str(ipaddress.IPv6Address(b)))
-    return pa.DictionaryArray.from_arrays(pa.array(inverse.astype(np.int32).ravel()), pa.array(texts, pa.string()))
+def _addr_columns(raw: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """``ut_addr_v6`` as (IPv4 as a number, for SQL to write out; IPv6 text, decoded once per
+    distinct address): a brute force's btmp holds thousands of addresses, IPv4 mostly."""
+    words = np.ascontiguousarray(raw).view("<u4")
+    v4_only = ~words[:, 1:].any(axis=1)
+    v4 = raw[:, :4].astype(np.uint32)
+    number = (v4[:, 0] << 24) | (v4[:, 1] << 16) | (v4[:, 2] << 8) | v4[:, 3]
+    ipv4 = pa.array(np.where(v4_only & (number > 0), number, 0).astype(np.int64))
+    six = np.flatnonzero(~v4_only)
+    index = np.zeros(len(raw), dtype=np.int32)
+    names: list[str] = []
+    if len(six):
+        values, indices = _distinct(raw[six])
+        names = [str(ipaddress.IPv6Address(b)) for b in values]
+        index[six] = indices.to_numpy(zero_copy_only=False)
+    ipv6 = pa.DictionaryArray.from_arrays(pa.array(index, mask=v4_only), pa.array(names or [""], pa.string()))
+    return ipv4, ipv6
 
 
 def parse_records(data: bytes, first_no: int, ctx: FileContext) -> pa.Table:
@@ -100,6 +113,7 @@ def parse_records(data: bytes, first_no: int, ctx: FileContext) -> pa.Table:
     recs = _records(data)
     n = len(recs)
     rows = np.frombuffer(data, dtype=np.uint8, count=n * RECORD).reshape(n, RECORD)
+    ipv4, ipv6 = _addr_columns(_field_bytes(rows, "addr"))
     tail = len(data) - n * RECORD
     numbers = np.arange(first_no, first_no + n, dtype=np.int64)
     cols: dict[str, Any] = {
@@ -110,7 +124,8 @@ def parse_records(data: bytes, first_no: int, ctx: FileContext) -> pa.Table:
         "ut_id": _text_column(_field_bytes(rows, "id")),
         "ut_user": _text_column(_field_bytes(rows, "user")),
         "ut_host": _text_column(_field_bytes(rows, "host")),
-        "addr": _addr_column(_field_bytes(rows, "addr")),
+        "addr4": ipv4,
+        "addr6": ipv6,
         "e_exit": recs["e_exit"].astype(np.int32),
         "sec": recs["sec"].astype(np.int64),
         "usec": recs["usec"].astype(np.int64),
@@ -132,6 +147,8 @@ def is_btmp(path: str) -> bool:
 
 def build_sql(ctx: FileContext) -> tuple[str, dict[str, Any]]:
     failed = is_btmp(ctx.path)
+    addr = ("coalesce(addr6, CASE WHEN addr4 > 0 THEN (addr4 >> 24) || '.' || ((addr4 >> 16) & 255) || '.' || "
+            "((addr4 >> 8) & 255) || '.' || (addr4 & 255) END)")
     names = ", ".join(f"'{t}'" for t in TYPES)
     kind = f"[{names}][ut_type + 1]"
     action = (
@@ -146,7 +163,7 @@ def build_sql(ctx: FileContext) -> tuple[str, dict[str, Any]]:
 SELECT line_no,
     CASE WHEN truncated > 0 THEN 'truncated utmp record (' || truncated || ' of 384 bytes)'
          ELSE concat_ws(' ', 'type=' || coalesce({kind}, ut_type::VARCHAR), 'pid=' || pid, 'line=' || tty,
-                        'id=' || ut_id, 'user=' || ut_user, 'host=' || ut_host, 'addr=' || addr,
+                        'id=' || ut_id, 'user=' || ut_user, 'host=' || ut_host, 'addr=' || {addr},
                         'exit=' || e_exit, 'time=' || sec || '.' || lpad(usec::VARCHAR, 6, '0')) END AS raw,
     CASE WHEN sec > 0 THEN to_timestamp(sec + usec / 1e6) END AS ts,
     {action} AS action,
@@ -154,7 +171,7 @@ SELECT line_no,
     nullif(pid, 0) AS pid,
     tty AS session,
     ut_user AS "user",
-    CASE WHEN ut_type IN (6, 7, 8) OR {'true' if failed else 'false'} THEN coalesce(addr, ut_host) END AS src_ip,
+    CASE WHEN ut_type IN (6, 7, 8) OR {'true' if failed else 'false'} THEN coalesce({addr}, ut_host) END AS src_ip,
     CASE WHEN ut_type IN (6, 7) AND ut_host IS NOT NULL THEN 'ssh' END AS proto,
     'utmp' AS program,
     NULL::DOUBLE AS duration,
