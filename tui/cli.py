@@ -256,7 +256,7 @@ OPEN = Command("open", "ingest PATHs, analyse, open the console", cmd_open, (
 ), "Ingest PATHs (if any), analyse, show incidents.")
 
 DESCRIPTION = ("Keyboard-driven console for security analysts: loads auth/syslog, journald, nginx/apache, "
-               "Zeek and Suricata logs into a DuckDB case file.")
+               "Zeek, Suricata, Cowrie honeypot, audit and wtmp/btmp logs into a DuckDB case file.")
 EPILOG = "Run 'vedette COMMAND --help' for a command's options. Exit codes: 0 ok, 1 bad input, 2 internal error."
 
 

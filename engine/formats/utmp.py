@@ -50,10 +50,12 @@ def _records(data: bytes) -> np.ndarray:
 def detect_bytes(head: bytes, name: str) -> float:
     """Share of the first records that look like utmp records; the file name adds certainty."""
     recs = _records(head[: 64 * RECORD])
+    # All-zero records (EMPTY) say nothing: a sparse lastlog or a zeroed file is mostly those.
+    recs = recs[np.frombuffer(recs.tobytes(), np.uint8).reshape(len(recs), RECORD).any(axis=1)]
     if not len(recs):
         return 0.0
-    ok = ((recs["type"] >= 0) & (recs["type"] <= 9) & (recs["pad"] == 0)
-          & (((recs["sec"] >= _T_MIN) & (recs["sec"] <= _T_MAX)) | (recs["type"] == 0))
+    ok = ((recs["type"] >= 1) & (recs["type"] <= 9) & (recs["pad"] == 0)
+          & (recs["sec"] >= _T_MIN) & (recs["sec"] <= _T_MAX)
           & (recs["usec"] >= 0) & (recs["usec"] < 1_000_000))
     share = float(ok.mean())
     if share < 0.9:

@@ -82,6 +82,12 @@ def test_detection_by_content_and_name() -> None:
     assert detect_bytes(b"Nov 14 03:10:01 bastion sshd[1]: x\n" * 40, "wtmp") == 0.0
     assert detect_binary_format(WTMP, "btmp.1.gz") is FMT
     assert FMT.detect(["anything"]) == 0.0
+    # a sparse lastlog (292-byte records, mostly zeros) or a zeroed file is not a wtmp
+    assert detect_bytes(b"\0" * 100_000, "wtmp") == 0.0
+    lastlog = bytearray(292 * 200)
+    lastlog[292 * 3: 292 * 3 + 4] = struct.pack("<i", int(T0.timestamp()))
+    lastlog[292 * 3 + 4: 292 * 3 + 9] = b"pts/1"
+    assert detect_bytes(bytes(lastlog), "lastlog") == 0.0
 
 
 def test_ingest_reads_wtmp_and_btmp_gz_resumes_and_adds_nothing_twice(tmp_path: Path) -> None:
