@@ -13,7 +13,9 @@ quoted or as hex) are decoded: ``acct``, ``exe``, ``cmd`` of USER_CMD, the ``a0`
 (joined by spaces into ``command``) and PROCTITLE. Records of one event share the serial: a
 fixup gives each record of a group the command, program, pid, user and session its siblings
 know (the SYSCALL of an execve gets the command line, the EXECVE the program and user).
-``ausearch`` output is read too (interpreted dates, ``----`` separators skipped).
+``ausearch`` output is read too (interpreted dates, ``----`` separators skipped), and ``#``
+comment lines are skipped. Older sshd's own USER_AUTH (``op=password``, ``op=pubkey``) are
+``auth_password`` / ``auth_publickey``.
 A line that is not an audit record is a reject with the reason.
 """
 
@@ -33,7 +35,7 @@ REJECT_NOT_AUDIT = "not an audit record (no type=... msg=audit(TIME:SERIAL): hea
 
 
 def detect(lines: Sequence[str]) -> float:
-    lines = [ln for ln in lines if ln.strip() and not ln.startswith("----")]
+    lines = [ln for ln in lines if ln.strip() and not ln.startswith(("----", "#"))]
     if not lines:
         return 0.0
     return sum(1 for ln in lines if _HEAD_RE.match(ln)) / len(lines)
@@ -107,11 +109,13 @@ SELECT
     nullif(_node, '') AS host,
     regexp_extract({_none(exe)}, '[^/]*$') AS program,
     TRY_CAST({_field('pid')} AS BIGINT) AS pid,
-    CASE WHEN _type = 'USER_AUTH' AND {_field('op')} = 'PAM:authentication' THEN 'auth_password'
+    CASE WHEN _type = 'USER_AUTH' AND {_field('op')} IN ('PAM:authentication', 'password') THEN 'auth_password'
+         WHEN _type = 'USER_AUTH' AND {_field('op')} = 'pubkey' THEN 'auth_publickey'
          ELSE lower(_type) END AS action,
     CASE WHEN {res} IN ('success', 'yes') THEN 'success' WHEN {res} IN ('failed', 'no', 'fail') THEN 'failure' END
         AS outcome,
-    CASE WHEN _type = 'USER_AUTH' AND {_field('op')} = 'PAM:authentication' THEN 'password' END AS auth_method,
+    CASE WHEN _type = 'USER_AUTH' AND {_field('op')} IN ('PAM:authentication', 'password') THEN 'password'
+         WHEN _type = 'USER_AUTH' AND {_field('op')} = 'pubkey' THEN 'publickey' END AS auth_method,
     {_none(f"coalesce({_none(_field('addr'))}, {_field('hostname')})")} AS src_ip,
     coalesce({_none(_decoded('acct'))}, {_none(_field('ID'))}, {_none(_field('AUID'))}) AS "user",
     nullif({_field('ses')}, '4294967295') AS session,
@@ -124,11 +128,12 @@ SELECT
     NULL::VARCHAR AS _skip
 FROM e
 UNION ALL BY NAME
-SELECT line_no, line AS raw, NULL::VARCHAR AS _reject, 'ausearch separator' AS _skip
-FROM _lines WHERE starts_with(line, '----')
+SELECT line_no, line AS raw, NULL::VARCHAR AS _reject,
+       CASE WHEN starts_with(line, '#') THEN 'comment line' ELSE 'ausearch separator' END AS _skip
+FROM _lines WHERE strpos(line, ' msg=audit(') = 0 AND (starts_with(line, '----') OR starts_with(line, '#'))
 UNION ALL BY NAME
 SELECT line_no, line AS raw, {sql_str(REJECT_NOT_AUDIT)} AS _reject, NULL::VARCHAR AS _skip
-FROM _lines WHERE strpos(line, ' msg=audit(') = 0 AND NOT starts_with(line, '----')
+FROM _lines WHERE strpos(line, ' msg=audit(') = 0 AND NOT starts_with(line, '----') AND NOT starts_with(line, '#')
 """
     return sql, {"tz": ctx.tz}
 

@@ -1,4 +1,4 @@
-"""Real Cowrie honeypot logs (../shared/realdata/cowrie, three days of a public honeypot).
+"""Real honeypot and audit logs (../shared/realdata: three days of a public Cowrie honeypot, fail2ban samples).
 
 The expected counts are computed here from the JSON with Python's json module, the way a reader
 would check them with jq, and compared with what ingest stored.
@@ -80,3 +80,24 @@ def test_fail2ban_cowrie_samples(realdata: Path, tmp_path: Path) -> None:
         assert f.skipped == sum(1 for ln in lines if ln.startswith("#")) + sum(1 for ln in lines if not ln.strip())
         assert case.con.execute("SELECT count(*) FROM events WHERE action = 'client_kex' AND hassh = "
                                 "'16443846184eafde36765c9bab2f4397'").fetchone()[0] == 1
+
+
+def test_fail2ban_selinux_ssh_audit_records(realdata: Path, tmp_path: Path) -> None:
+    """Real audit records (fail2ban's selinux-ssh samples): every one an event, with the source
+    and time its failJSON annotation gives, and the hex-encoded accounts decoded."""
+    path = realdata / "fail2ban_samples/selinux-ssh"
+    lines = path.read_text().splitlines()
+    expected = []
+    for i, line in enumerate(lines):
+        if line.startswith("type="):
+            note = json.loads(lines[i - 1].split("failJSON:", 1)[1])
+            expected.append((i + 1, note["host"]))
+    with Case.open(tmp_path / "case.duckdb") as case:
+        (f,) = ingest(case, [path], tz="UTC").files
+        assert f.format == "auditd" and f.rejected == 0 and f.events == len(expected)
+        got = case.con.execute("SELECT line_no, src_ip FROM events ORDER BY line_no").fetchall()
+        assert got == expected
+        users = {r[0] for r in case.con.execute("SELECT \"user\" FROM events").fetchall()}
+        assert {"(unknown user)", "(invalid user)", "root", "dan"} <= users
+        assert case.con.execute("SELECT count(*) FROM events WHERE action = 'auth_password' AND "
+                                "outcome = 'failure' AND \"user\" = 'dan'").fetchone()[0] == 1
