@@ -19,11 +19,11 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
-from engine import config, explain, incidents as incidents_mod, scoring, sessions, summaries
+from engine import config, enrich, explain, incidents as incidents_mod, scoring, sessions, summaries
 from engine.incidents import Incident
 from store.case import Case
 
-STAGES = ("sessions", "scoring", "explanations", "incidents", "summaries", "store")
+STAGES = ("sessions", "enrich", "scoring", "explanations", "incidents", "summaries", "store")
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,14 @@ def analyze(
     progress: Callable[[StageProgress], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     llm="auto",
+    geoip: str | None = None,
 ) -> AnalysisResult:
     """Run the whole analysis over ``case`` and store it as a new run.
 
     ``llm`` chooses who writes the summaries: ``"auto"`` the model configured by the environment
     or config file (offline when none is), an ``engine.llm.LLMClient`` / ``LLMSettings``, or
-    None for offline only (see ``engine.summaries.summarise``).
+    None for offline only (see ``engine.summaries.summarise``). ``geoip`` is a folder of MaxMind
+    .mmdb files to enrich addresses with (default: the configured one, else the bundled data).
     """
     con = case.con
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
@@ -84,6 +86,13 @@ def analyze(
     counts = sessions.build(con)
     _models_ready()
     timings["sessions"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stage("enrich")
+    # Before summaries and incidents' facts read it; committed at once (it is a cache of lookups,
+    # valid whatever becomes of this run).
+    enrich.enrich(con, enrich.geo_data(geoip))
+    timings["enrich"] = time.perf_counter() - t
 
     t = time.perf_counter()
     stage("scoring")
@@ -302,5 +311,6 @@ def load_incidents(case: Case, run_id: str | None = None) -> tuple[str | None, l
             "src_ips": list(r[6] or []), "users": list(r[7] or []), "hosts": list(r[8] or []),
             "sessions": r[9], "events": r[10], "techniques": list(r[11] or []),
             "summary": r[12], "summary_source": r[13], "top_features": json.loads(r[14] or "[]"),
+            "geo": enrich.geo_json(case.con, r[6] or []),
         })
     return run_id, out

@@ -179,3 +179,23 @@ SUMMARY_MAX_ENTITIES = 12
 SUMMARY_MAX_CHARS = 2000
 SUMMARY_FIELD_MAX_CHARS = 600
 SUMMARY_MAX_STEPS = 6
+
+# --- enrichment (engine.enrich) ------------------------------------------------------------------
+# geoip2fast ships several data files; this one holds countries and network names for IPv4 and
+# IPv6 (the default file has countries only, and no IPv6).
+GEOIP2FAST_FILE = "geoip2fast-asn-ipv6.dat.gz"
+# A folder of MaxMind .mmdb files to use instead (empty: the bundled data). `--geoip DIR`,
+# $VEDETTE_GEOIP and `[enrich] geoip` in config.toml override it.
+GEOIP_DIR = ""
+# RFC 5737 / RFC 3849 / RFC 9637 documentation ranges: examples in docs, never real sources.
+DOCUMENTATION_NETS = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20")
+
+# --- containment plans (engine.respond) -------------------------------------------------------------
+# How long a proposed block lasts where the firewall supports timeouts: long enough to stop a
+# campaign, short enough that a mistaken block expires on its own.
+RESPOND_BLOCK_TIMEOUT_S = 24 * 3600
+# A whole /24 is proposed instead of its addresses only when the campaign used at least this
+# many of its 254 host addresses (and none of them is excluded from blocking).
+RESPOND_NET_MIN_SOURCES = 64
+# The nftables table/set and ipset names the plan creates (so it can be reviewed and undone).
+RESPOND_SET_NAME = "vedette_block"

@@ -320,4 +320,19 @@ MIGRATIONS += (
     )),
 )
 
+MIGRATIONS += (
+    Migration(8, "geo: country, network and scope of every address a session names", (
+        # One row per distinct address (engine.enrich): looked up once, kept across runs, and
+        # looked up again only when the data behind it (``source``) changes.
+        """CREATE TABLE geo (
+            ip VARCHAR PRIMARY KEY,
+            scope VARCHAR NOT NULL,           -- global | private | loopback | link_local | documentation | ...
+            country VARCHAR,                  -- ISO 3166 alpha-2, NULL where unknown or not global
+            asn INTEGER,                      -- autonomous system number, 0 where the data has none
+            org VARCHAR,                      -- the network's organisation
+            source VARCHAR NOT NULL           -- which data answered (name and date)
+        )""",
+    )),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
