@@ -199,3 +199,5 @@ RESPOND_BLOCK_TIMEOUT_S = 24 * 3600
 RESPOND_NET_MIN_SOURCES = 64
 # The nftables table/set and ipset names the plan creates (so it can be reviewed and undone).
 RESPOND_SET_NAME = "vedette_block"
+# fail2ban jail for banning web attackers (the sshd jail's action covers the SSH port only).
+RESPOND_FAIL2BAN_WEB_JAIL = "nginx-botsearch"
