@@ -225,8 +225,9 @@ class EnrichStats:
 
 
 def _session_addresses_sql(con) -> str:
-    """Every src_ip and dst_ip of the sessions being built (the ``feat_*`` tables of this run)."""
-    parts = []
+    """Every src_ip and dst_ip of the sessions being built (the ``feat_*`` tables of this run), and
+    the destinations of the flows and alerts those sessions summarise (``events.dst_ip``)."""
+    parts = ['SELECT DISTINCT dst_ip AS ip FROM events WHERE dst_ip IS NOT NULL']
     rows = con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name LIKE 'feat\\_%' ESCAPE '\\' "
         "AND column_name IN ('src_ip', 'dst_ip') AND database_name = 'temp'"
@@ -246,8 +247,6 @@ def enrich(con, data=None) -> EnrichStats:
     data = data if data is not None else geo_data()
     con.execute("DELETE FROM geo WHERE source <> $s", {"s": data.name}).fetchall()
     union = _session_addresses_sql(con)
-    if not union:
-        return EnrichStats(0, 0, time.perf_counter() - t, data.name)
     new = [r[0] for r in con.execute(f"SELECT ip FROM ({union}) a WHERE ip NOT IN (SELECT ip FROM geo)").fetchall()]
     known = con.execute(f"SELECT count(*) FROM ({union}) a WHERE ip IN (SELECT ip FROM geo)").fetchall()[0][0]
     store(con, lookup_many(new, data), data.name)
