@@ -135,3 +135,15 @@ def test_spread_counts_countries_and_networks() -> None:
             enrich.Geo("c", "global", "US", 0, "DIGITALOCEAN-ASN"), enrich.Geo("d", "private")]
     s = enrich.spread(geos)
     assert s.countries == (("CN", 2), ("US", 1)) and s.distinct_networks == 3 and s.not_global == 1
+
+
+def test_ipv4_scope_table_agrees_with_ipaddress() -> None:
+    import ipaddress
+    import random
+
+    rnd = random.Random(5)
+    edges = [n + d for n in enrich._V4_STARTS + enrich._V4_ENDS for d in (-1, 0, 1)]
+    for n in edges + [rnd.randrange(1 << 32) for _ in range(20000)]:
+        if 0 <= n < 1 << 32:
+            addr = ipaddress.IPv4Address(n)
+            assert enrich.scope(str(addr)) == enrich._scope_of(addr), addr
