@@ -405,7 +405,13 @@ def plan(case: Case, incident_id: str, *, firewall: str = "nft", env: Mapping[st
                               addresses=tuple(singles)))
 
     logins = _logins(con, run_id, inc["id"]) if category in SSH_FAMILY else []
-    if logins and (inc.get("compromised") or category in SSH_FAMILY):
+    odd = [u for u in logins if visible(u) != u]
+    if odd:
+        # No real account is named so (useradd refuses control characters): say so, propose nothing.
+        notes.append("logins for names with control characters (" + _quoted_list(odd) + "): no account of "
+                     "the system can be named so; look for it by hand (getent passwd), nothing is proposed")
+        logins = [u for u in logins if u not in odd]
+    if logins:
         steps += _account_steps(con, ips, logins, hosts)
     elif category in SSH_FAMILY:
         steps.append(Step("review", "no login succeeded from these sources: check that the accounts tried "
