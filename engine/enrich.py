@@ -347,6 +347,26 @@ def label(g: Geo | None) -> str:
     return " ".join(x for x in (g.country or "??", net[:24]) if x)
 
 
+def from_json(ip: str, d: Mapping) -> Geo:
+    """A ``Geo`` back from the contract's per-address object."""
+    return Geo(ip, d.get("scope") or "global", d.get("country"), int(d.get("asn") or 0), d.get("org"))
+
+
+def where_text(geo: Mapping[str, Mapping]) -> str:
+    """Where a set of addresses is, in a table cell: one address's label, or the top countries."""
+    geos = [from_json(ip, d) for ip, d in geo.items()]
+    if not geos:
+        return ""
+    if len(geos) == 1:
+        return label(geos[0])
+    s = spread(geos)
+    if not s.countries:
+        return f"{len(geos)} not global" if s.not_global else ""
+    text = ", ".join(f"{c} {n}" for c, n in s.countries[:2])
+    rest = len(s.countries) - 2
+    return text + (f" +{rest}" if rest > 0 else "")
+
+
 # --- facts for features, summaries and plans ----------------------------------------------------------
 @dataclass(frozen=True)
 class Spread:

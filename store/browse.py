@@ -379,6 +379,9 @@ def incident_rows(case: Case, run_id: str | None = None) -> list[dict[str, Any]]
             d[k] = list(d[k] or [])
         d["top_features"] = json.loads(d["top_features"] or "[]")
         out.append(d)
+    known = queries.geo(case, list({ip for d in out for ip in d["src_ips"]}))
+    for d in out:
+        d["geo"] = {ip: known[ip] for ip in d["src_ips"] if ip in known}
     return out
 
 
@@ -492,9 +495,11 @@ def activity(case: Case, by: str = "source_file", buckets: int = 60, top: int = 
 
 def top_sources(case: Case, limit: int = 8) -> list[dict[str, Any]]:
     cur = case.con.execute(
+        "SELECT t.*, g.country, g.asn, g.org, g.scope FROM ("
         "SELECT src_ip, count(*) AS events, count(*) FILTER (outcome = 'failure') AS failures, "
         "count(*) FILTER (outcome = 'success') AS successes FROM events WHERE src_ip IS NOT NULL "
-        f"GROUP BY src_ip ORDER BY events DESC, src_ip LIMIT {int(limit)}")
+        f"GROUP BY src_ip ORDER BY events DESC, src_ip LIMIT {int(limit)}) t LEFT JOIN geo g ON g.ip = t.src_ip "
+        "ORDER BY t.events DESC, t.src_ip")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 

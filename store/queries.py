@@ -40,7 +40,18 @@ def incident(case: Case, incident_id: str, run_id: str | None = None) -> dict[st
         return None
     inc = rows[0]
     inc["top_features"] = json.loads(inc["top_features"] or "[]")
+    inc["geo"] = geo(case, inc.get("src_ips") or [])
     return inc
+
+
+def geo(case: Case, ips: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored enrichment of ``ips`` (see engine.enrich), in the JSON contract's shape."""
+    if not ips:
+        return {}
+    rows = case.con.execute(
+        "SELECT ip, country, asn, org, scope FROM geo WHERE ip IN (SELECT unnest($ips))", {"ips": list(ips)}
+    ).fetchall()
+    return {r[0]: {"country": r[1], "asn": r[2] or 0, "org": r[3], "scope": r[4]} for r in rows}
 
 
 def incident_sessions(case: Case, incident_id: str, run_id: str | None = None) -> list[dict[str, Any]]:

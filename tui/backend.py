@@ -34,17 +34,19 @@ class Cancelled(Exception):
 class Backend:
     """An open case and the operations the TUI performs on it. Every method blocks."""
 
-    def __init__(self, case: Case, *, llm: object = "auto") -> None:
+    def __init__(self, case: Case, *, llm: object = "auto", geoip: str | None = None) -> None:
         self.case = case
         # Who writes incident summaries on analysis: "auto" (the configured model, else offline),
         # None (offline only); see engine.analyze.analyze.
         self.llm = llm
+        # A folder of MaxMind .mmdb files to enrich addresses with (None: configured or bundled).
+        self.geoip = geoip
         self._lock = threading.Lock()
         self._slots: dict[str, duckdb.DuckDBPyConnection] = {}
 
     @classmethod
-    def open(cls, path: str | Path, *, llm: object = "auto") -> Backend:
-        return cls(Case.open(path), llm=llm)
+    def open(cls, path: str | Path, *, llm: object = "auto", geoip: str | None = None) -> Backend:
+        return cls(Case.open(path), llm=llm, geoip=geoip)
 
     @property
     def path(self) -> str:
@@ -235,6 +237,16 @@ class Backend:
             report.write_incident_report(c, incident_id, out)
         return out
 
+    def containment_plan(self, incident_id: str, firewall: str = "nft") -> str:
+        """The incident's containment plan as ``vedette respond`` prints it (text to review)."""
+        from engine import respond
+
+        with self._session() as c:
+            try:
+                return respond.render_sh(respond.plan(c, incident_id, firewall=firewall))
+            except respond.RespondError as exc:
+                raise BackendError(str(exc)) from None
+
     # --- jobs -----------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[str], progress: Callable[[float, str], None] | None = None,
@@ -266,7 +278,7 @@ class Backend:
             if c.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
                 raise BackendError("the case holds no events yet: ingest logs first (I)")
             try:
-                return analyze(c, progress=on_progress, cancelled=cancelled, llm=self.llm)
+                return analyze(c, progress=on_progress, cancelled=cancelled, llm=self.llm, geoip=self.geoip)
             except AnalysisCancelled:
                 raise Cancelled() from None
 

@@ -107,3 +107,13 @@ class RowsLoaded(Message):
 
     name: str
     rows: list
+
+
+@dataclass
+class PlanLoaded(Message):
+    """An incident's containment plan, rendered for ``firewall`` (``error`` set when it failed)."""
+
+    incident_id: str
+    firewall: str
+    text: str
+    error: str | None = None

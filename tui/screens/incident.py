@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
+from engine.enrich import from_json, spread, where_text
 from engine.rules import by_id as rule_by_id
 from store.browse import EventFilter, FieldFilter, span_text
 from tui.messages import IncidentLoaded
@@ -70,6 +71,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
                 tooltip="Move to the next pane: summary → why → sessions → events (also Tab)"),
         Binding("K", "prev_pane", "Prev pane", id="detail.prev_pane",
                 tooltip="Move to the previous pane (also shift+Tab)"),
+        Binding("c", "respond", "Contain", id="incident.respond",
+                tooltip="Containment plan: block, lock, end sessions; commands to review (Vedette never runs them)"),
         *TriageActions.TRIAGE_BINDINGS,
     ]
 
@@ -272,7 +275,11 @@ class IncidentScreen(TriageActions, VedetteScreen):
 
         techniques = [f"{x} {TECHNIQUES[x]}" if x in TECHNIQUES else x for x in (inc.get("techniques") or [])]
         line("techniques", techniques)
-        line("sources", list(inc.get("src_ips") or []))
+        geo = inc.get("geo") or {}
+        line("sources", [f"{ip} ({where_text({ip: geo[ip]})})" if ip in geo else ip for ip in inc.get("src_ips") or []])
+        if len(geo) > 1:
+            s = spread(from_json(ip, g) for ip, g in geo.items())
+            line("where", [f"{c} {n}" for c, n in s.countries] + [f"{s.distinct_networks} network(s)"], 8)
         line("accounts", list(inc.get("users") or []), 10)
         line("hosts", list(inc.get("hosts") or []))
         t.append(f"{'size':<11}", style="bold")
@@ -360,6 +367,12 @@ class IncidentScreen(TriageActions, VedetteScreen):
         pane = self.query_one("#incident-events", EventsPane)
         return ExportSpec(f"{self.incident_id}-events", events_filter=pane.flt)
 
+    def action_respond(self) -> None:
+        from tui.screens.respond import RespondScreen
+
+        self.app.push_screen(RespondScreen(self.incident_id))
+
     def palette_commands(self) -> list[tuple[str, str, str]]:
         return [("Incident: next pane", "J", "next_pane"), ("Incident: previous pane", "K", "prev_pane"),
+                ("Incident: containment plan", "c", "respond"),
                 *self.triage_palette_commands()]

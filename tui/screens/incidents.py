@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
+from engine.enrich import where_text
 from store.browse import SEVERITY_RANK
 from tui.messages import IncidentsLoaded
 from tui.screens.base import ExportSpec, VedetteScreen
@@ -33,7 +34,7 @@ COLUMNS = (
     GridColumn("id", "id"), GridColumn("severity", "severity", styles=tuple(SEVERITY_STYLE.items())),
     GridColumn("risk", "risk", right=True), GridColumn("category", "category"),
     GridColumn("triage", "triage", styles=_TRIAGE_STYLES), GridColumn("sources", "sources", 34),
-    GridColumn("accounts", "accounts", 32), GridColumn("first_seen", "first seen (UTC)"),
+    GridColumn("where", "where", 26), GridColumn("accounts", "accounts", 32), GridColumn("first_seen", "first seen (UTC)"),
     GridColumn("sessions", "sessions", right=True), GridColumn("events", "events", right=True),
 )
 
@@ -55,7 +56,8 @@ def matches_text(inc: dict, needle: str) -> bool:
     needle = needle.lower()
     fields = [inc["id"], inc["category"], inc["severity"], str(inc["risk"]), inc.get("triage_status") or "",
               TRIAGE_WORDS.get(inc.get("triage_status") or "", ""), inc.get("triage_note") or "",
-              inc.get("summary") or "", *inc["src_ips"], *inc["users"], *inc["hosts"], *inc["techniques"]]
+              inc.get("summary") or "", *inc["src_ips"], *inc["users"], *inc["hosts"], *inc["techniques"],
+              *(v for g in (inc.get("geo") or {}).values() for v in (g.get("country"), g.get("org")) if v)]
     return any(needle in str(f).lower() for f in fields)
 
 
@@ -148,7 +150,8 @@ class IncidentsScreen(TriageActions, VedetteScreen):
             inc["id"], inc["severity"], str(inc["risk"]), plain(inc["category"]),
             (TRIAGE_WORDS.get(inc["triage_status"], plain(inc["triage_status"])) +
              (" ✎" if inc.get("triage_note") else "")) if inc.get("triage_status") else None,
-            listing_text(inc["src_ips"], limit=32), listing_text(inc["users"], 3, limit=30),
+            listing_text(inc["src_ips"], limit=32), plain(where_text(inc.get("geo") or {}), limit=26),
+            listing_text(inc["users"], 3, limit=30),
             plain(inc["first_seen"]), f"{inc['sessions'] or 0:,}", f"{inc['events'] or 0:,}",
         ] for inc in self.shown]
         row = next((i for i, inc in enumerate(self.shown) if inc["id"] == keep), 0)

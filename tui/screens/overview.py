@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
 
+from engine.enrich import where_text
 from store.browse import SEVERITIES, Activity, CaseTotals, span_text
 from tui.backend import Cancelled
 from tui.messages import OverviewPart
@@ -161,8 +162,9 @@ class OverviewScreen(VedetteScreen):
         box.mount_all(rows)
 
     def _show_sources(self, rows: list[dict]) -> None:
-        self._fill("#top-sources", ("source", "events", "failed", "ok"),
-                   [(r["src_ip"], r["events"], r["failures"], r["successes"]) for r in rows])
+        self._fill("#top-sources", ("source", "where", "events", "failed", "ok"),
+                   [(r["src_ip"], where_text({r["src_ip"]: r} if r.get("scope") else {}), r["events"],
+                     r["failures"], r["successes"]) for r in rows])
 
     def _show_accounts(self, rows: list[dict]) -> None:
         self._fill("#top-accounts", ("account", "events", "failed", "ok", "sources"),
