@@ -389,7 +389,10 @@ def spread(geos: Iterable[Geo]) -> Spread:
     geos = list(geos)
     countries = Counter(g.country for g in geos if g.scope == "global" and g.country)
     networks = Counter(g.network for g in geos if g.scope == "global" and g.network)
-    return Spread(tuple(countries.most_common()), tuple(networks.most_common()),
+    def ranked(c: Counter) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return Spread(ranked(countries), ranked(networks),
                   sum(1 for g in geos if g.scope != "global"))
 
 

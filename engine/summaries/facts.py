@@ -71,6 +71,7 @@ class IncidentFacts:
     peaks: dict[str, float] = field(default_factory=dict)
     spans: tuple[Span, ...] = ()
     logins: tuple[str, ...] = ()  # of ``users``, the accounts that logged in
+    places: tuple[str, ...] = ()  # where the sources are, and logins from a new country/network (engine.enrich)
 
     def total(self, name: str) -> float:
         return self.totals.get(name, 0.0)
@@ -105,16 +106,45 @@ def _aggregate(feature_rows: list[dict]) -> tuple[dict[str, float], dict[str, fl
     return totals, peaks
 
 
-def facts_of(inc: Incident) -> IncidentFacts:
+def facts_of(inc: Incident, con=None) -> IncidentFacts:
+    """The facts of an analysed incident; with ``con``, the places of its sources too."""
     totals, peaks = _aggregate([m.features for m in inc.members])
+    logins = _logins(inc.users, [m.logins for m in inc.members])
     return IncidentFacts(
         id=inc.id, category=inc.category, severity=inc.severity, risk=int(inc.risk), first_seen=inc.first_seen,
         last_seen=inc.last_seen, src_ips=tuple(inc.src_ips), users=tuple(inc.users), hosts=tuple(inc.hosts),
         sessions=int(inc.sessions), events=int(inc.events), techniques=tuple(inc.techniques),
         rules=tuple(inc.rules), top_features=tuple(inc.top_features), totals=totals, peaks=peaks,
         spans=tuple(Span(m.kind, m.src_ip, m.first_ts, m.last_ts) for m in inc.members),
-        logins=_logins(inc.users, [m.logins for m in inc.members]),
+        logins=logins, places=places(con, inc.src_ips, logins) if con is not None else (),
     )
+
+
+def places(con, src_ips, logins) -> tuple[str, ...]:
+    """Facts of where: the sources' countries and networks, and logins that were an account's first
+    from a country or network (from the case's enrichment; empty where it has none)."""
+    from engine import enrich
+
+    geo = enrich.geo_of(con, src_ips)
+    out = []
+    if len(src_ips) == 1 and src_ips[0] in geo and geo[src_ips[0]].scope == "global":
+        g = geo[src_ips[0]]
+        out.append(f"the source {_name(g.ip)} is in {g.country or 'an unknown country'}"
+                   + (f", network {_name(g.network)}" if g.network else ""))
+    elif len(src_ips) > 1 and geo:
+        sp = enrich.spread(geo.values())
+        if sp.countries:
+            top = ", ".join(f"{c} {n}" for c, n in sp.countries[:5])
+            nets = ", ".join(f"{_name(k, 40)} {n}" for k, n in sp.networks[:3])
+            out.append(f"the sources are in {sp.distinct_countries} countries ({top}) and "
+                       f"{sp.distinct_networks} networks (most: {nets})")
+    for p in enrich.new_login_places(con, src_ips, logins) if logins else []:
+        what = " and ".join(x for x, new in ((p.country, p.new_country), (_name(p.network or "", 40), p.new_network))
+                            if new and x)
+        if what:
+            out.append(f"{_name(p.user)} logged in from {what} for the first time in this case "
+                       f"(earlier logins came from elsewhere)")
+    return tuple(out)
 
 
 def _logins(users, per_session) -> tuple[str, ...]:
@@ -144,13 +174,14 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
         "AND incident_id = $id ORDER BY session_id", {"run": run_id, "id": incident_id},
     ).fetchall()
     totals, peaks = _aggregate([json.loads(m[4]) if isinstance(m[4], str) else (m[4] or {}) for m in members])
+    logins = _logins(tuple(row[7] or ()), [m[5] for m in members])
     return IncidentFacts(
         id=row[0], category=row[1], severity=row[2], risk=int(row[3]), first_seen=row[4], last_seen=row[5],
         src_ips=tuple(row[6] or ()), users=tuple(row[7] or ()), hosts=tuple(row[8] or ()), sessions=int(row[9]),
         events=int(row[10]), techniques=tuple(row[11] or ()), rules=tuple(row[12] or ()),
         top_features=tuple(json.loads(row[13] or "[]")), totals=totals, peaks=peaks,
         spans=tuple(Span(m[0], m[1], m[2], m[3]) for m in members),
-        logins=_logins(tuple(row[7] or ()), [m[5] for m in members]),
+        logins=logins, places=places(con, tuple(row[6] or ()), logins),
     )
 
 
@@ -174,6 +205,8 @@ def cache_key(facts: IncidentFacts, model: str) -> str:
         "totals": {k: round(v, 2) for k, v in sorted(facts.totals.items()) if round(v, 2)},
         "peaks": {k: round(v, 2) for k, v in sorted(facts.peaks.items()) if round(v, 2)},
     }
+    if facts.places:  # only where the case has enrichment: older cache entries stay valid
+        sheet["places"] = list(facts.places)
     return hashlib.sha256(json.dumps(sheet, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

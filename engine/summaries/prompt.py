@@ -62,6 +62,7 @@ def fact_sheet(facts: IncidentFacts, raw_lines: list[str], commands: list[str] |
         _entity_line("accounts logged in to", f.logins),
         _entity_line("hosts", f.hosts),
         f"ATT&CK techniques: {', '.join(f.techniques) or '-'}",
+        *(f"where (offline GeoIP data): {p}" for p in f.places),
     ]
     rules = []
     for r in f.rules[:6]:

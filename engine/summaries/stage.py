@@ -95,7 +95,7 @@ def summarise(con, incidents: list[Incident], *, llm=None, cancelled: Callable[[
     """
     t0 = time.monotonic()
     for inc in incidents:
-        s = offline(facts_of(inc))
+        s = offline(facts_of(inc, con))
         inc.summary, inc.summary_source = s.text, OFFLINE
     client, owned, note = _resolve(llm)
     if client is None:
@@ -108,7 +108,7 @@ def summarise(con, incidents: list[Incident], *, llm=None, cancelled: Callable[[
         for inc in incidents:
             if SEVERITY_RANK.get(inc.severity, 0) < floor:
                 continue
-            facts = facts_of(inc)
+            facts = facts_of(inc, con)
             key = cache_key(facts, client.model)
             hit = _cache_get(con, key)
             if hit is not None:

@@ -4,7 +4,7 @@ written from an incident's facts with no model; ``TEMPLATES`` says which writer 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timezone
 
 from engine import config
@@ -346,7 +346,11 @@ _OFFLINE_WRITERS: dict[str, Callable[[IncidentFacts], Summary]] = {t.category: t
 
 def offline(facts: IncidentFacts) -> Summary:
     """The offline summary of an incident: a paragraph, next steps, intent, impact, confidence."""
-    return _OFFLINE_WRITERS.get(facts.category, FALLBACK)(facts)
+    s = _OFFLINE_WRITERS.get(facts.category, FALLBACK)(facts)
+    if facts.places:
+        where = "; ".join(facts.places)
+        s = replace(s, summary=f"{s.summary.rstrip()} Where: {where[:1].upper() + where[1:].rstrip('.')}.")
+    return s
 
 
 def offline_summary(inc: Incident) -> str:

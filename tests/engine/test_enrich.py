@@ -147,3 +147,17 @@ def test_ipv4_scope_table_agrees_with_ipaddress() -> None:
         if 0 <= n < 1 << 32:
             addr = ipaddress.IPv4Address(n)
             assert enrich.scope(str(addr)) == enrich._scope_of(addr), addr
+
+
+def test_summary_facts_name_the_places(tmp_path) -> None:
+    from engine.summaries.facts import places
+
+    case = _case_with_logins(tmp_path)
+    _write_mmdb(tmp_path)
+    enrich.enrich(case.con, enrich.MaxmindData(tmp_path))
+    assert places(case.con, ("81.2.69.160",), ("alice",)) == (
+        "the source 81.2.69.160 is in GB, network AS20712",
+        "alice logged in from GB and AS20712 for the first time in this case (earlier logins came from elsewhere)")
+    assert places(case.con, ("8.8.8.8", "81.2.69.160", "10.0.0.7"), ()) == (
+        "the sources are in 2 countries (GB 1, US 1) and 1 networks (most: AS20712 1)",)
+    case.close()

@@ -96,6 +96,10 @@ def commands(p: respond.Plan, kind: str | None = None) -> list[str]:
 def test_incidents_carry_geo(analysed) -> None:
     inc = incident_of(analysed[1], BRUTE)
     assert inc["geo"][BRUTE] == {"country": "US", "asn": 0, "org": "DIGITALOCEAN-ASN", "scope": "global"}
+    # The offline summary names the place: a fact from the data, not a guess.
+    assert f"Where: The source {BRUTE} is in US, network DIGITALOCEAN-ASN." in inc["summary"]
+    stuffing = incident_of(analysed[1], STUFFING[0])
+    assert set(stuffing["geo"]) == set(stuffing["src_ips"]) and "the sources are in" in stuffing["summary"]
 
 
 def test_brute_force_blocks_the_source_and_reviews_the_account(analysed) -> None:

@@ -182,7 +182,7 @@ def test_stored_facts_give_the_analysis_cache_key(analysed) -> None:
     case, result = analysed
     for inc in result.incidents:
         stored = stored_facts(case.con, inc.id, result.run_id)
-        assert cache_key(stored, "m") == cache_key(facts_of(inc), "m"), inc.id
+        assert cache_key(stored, "m") == cache_key(facts_of(inc, case.con), "m"), inc.id
     assert cache_key(facts_of(result.incidents[0]), "m") != cache_key(facts_of(result.incidents[0]), "other")
 
 
