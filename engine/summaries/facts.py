@@ -136,8 +136,9 @@ def places(con, src_ips, logins) -> tuple[str, ...]:
         if sp.countries:
             top = ", ".join(f"{c} {n}" for c, n in sp.countries[:5])
             nets = ", ".join(f"{_name(k, 40)} {n}" for k, n in sp.networks[:3])
-            out.append(f"the sources are in {sp.distinct_countries} countries ({top}) and "
-                       f"{sp.distinct_networks} networks (most: {nets})")
+            nc, nn = sp.distinct_countries, sp.distinct_networks
+            out.append(f"the sources are in {nc} {'country' if nc == 1 else 'countries'} ({top}) and "
+                       f"{nn} {'network' if nn == 1 else 'networks'} (most: {nets})")
     for p in enrich.new_login_places(con, src_ips, logins) if logins else []:
         what = " and ".join(x for x, new in ((p.country, p.new_country), (_name(p.network or "", 40), p.new_network))
                             if new and x)

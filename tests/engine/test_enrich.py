@@ -159,5 +159,5 @@ def test_summary_facts_name_the_places(tmp_path) -> None:
         "the source 81.2.69.160 is in GB, network AS20712",
         "alice logged in from GB and AS20712 for the first time in this case (earlier logins came from elsewhere)")
     assert places(case.con, ("8.8.8.8", "81.2.69.160", "10.0.0.7"), ()) == (
-        "the sources are in 2 countries (GB 1, US 1) and 1 networks (most: AS20712 1)",)
+        "the sources are in 2 countries (GB 1, US 1) and 1 network (most: AS20712 1)",)
     case.close()

@@ -99,7 +99,7 @@ def test_incidents_carry_geo(analysed) -> None:
     # The offline summary names the place: a fact from the data, not a guess.
     assert f"Where: The source {BRUTE} is in US, network DIGITALOCEAN-ASN." in inc["summary"]
     stuffing = incident_of(analysed[1], STUFFING[0])
-    assert set(stuffing["geo"]) == set(stuffing["src_ips"]) and "the sources are in" in stuffing["summary"]
+    assert set(stuffing["geo"]) == set(stuffing["src_ips"]) and "Where: The sources are in 1 country (CN 60) and 3 networks" in stuffing["summary"]
 
 
 def test_brute_force_blocks_the_source_and_reviews_the_account(analysed) -> None:
