@@ -201,3 +201,6 @@ RESPOND_NET_MIN_SOURCES = 64
 RESPOND_SET_NAME = "vedette_block"
 # fail2ban jail for banning web attackers (the sshd jail's action covers the SSH port only).
 RESPOND_FAIL2BAN_WEB_JAIL = "nginx-botsearch"
+# The firewall the PDF report's Containment section writes commands for (nftables: one set for many
+# sources); `vedette respond --firewall` gives the others.
+RESPOND_REPORT_FIREWALL = "nft"

@@ -218,6 +218,7 @@ def blockable(addresses: Iterable[str], *, own: str | None, allow: list[str], ba
                 f"fewer than {config.RESPOND_NET_MIN_SOURCES} of its addresses were used")
             out.notes.append(f"{net}: {len(members)} sources blocked one by one, not the /24 ({why})")
     done = set()
+    keep.sort(key=lambda a: (a.version, int(a)))   # in address order: easier to review
     for addr in keep:
         net = ipaddress.ip_network(f"{addr}/24", strict=False) if addr.version == 4 else None
         if net in whole:

@@ -76,6 +76,8 @@ class ReportData:
     details: dict | None = None
     # what attackers ran and fetched (honeypot sessions), in time order
     commands: list[dict] = field(default_factory=list)
+    # The containment plan (engine.respond, as data) for an incident of the latest run; None otherwise.
+    plan: dict | None = None
 
     def texts(self) -> list[str]:
         """Every string of log or model origin the report may print (for choosing fonts)."""
@@ -91,6 +93,11 @@ class ReportData:
             for k in ("summary", "intent", "impact"):
                 out.append(str(self.details.get(k) or ""))
             out += [str(s) for s in self.details.get("next_steps") or []]
+        if self.plan:
+            out += [s["why"] + str(s.get("host") or "") + "".join(c["shell"] for c in s["commands"])
+                    for s in self.plan["steps"]]
+            out += [e["address"] + e["reason"] for e in self.plan["excluded"]] + list(self.plan["notes"])
+        out += [str(g.get("org") or "") for g in (inc.get("geo") or {}).values()]
         return out
 
 
@@ -134,7 +141,20 @@ def gather(case: Case, incident_id: str, run_id: str | None = None) -> ReportDat
     data.raw = _raw_sample(con, where, params, data.event_count)
     data.details = _summary_details(case, inc, run_id)
     data.commands = incident_commands(case, incident_id, run_id, limit=MAX_COMMAND_ROWS)
+    data.plan = _containment(case, incident_id, run_id)
     return data
+
+
+def _containment(case: Case, incident_id: str, run_id: str) -> dict | None:
+    """The incident's containment plan as data, for the latest run (plans read its sessions)."""
+    from engine import config, respond
+
+    if run_id != latest_run_id(case):
+        return None
+    try:
+        return respond.plan(case, incident_id, firewall=config.RESPOND_REPORT_FIREWALL).as_json()
+    except respond.RespondError:
+        return None
 
 
 def _rows(cur) -> list[dict]:

@@ -12,6 +12,7 @@ from engine.report.charts import contribution_bars, timeline_chart
 from engine.report.data import MAX_NAME_CHARS, RAW_HEAD, RAW_MAX_CHARS, RAW_TAIL, ReportData
 from engine.report.fonts import wrap_mono
 from engine.report.layout import INK, MUTED, SEVERITY_COLOURS, TINT, Document, _duration, _fit, _fit_left, _fmt_ts
+from engine.enrich import where_text
 from engine.rules import by_id
 
 # ATT&CK technique names, as MITRE writes them (sub-techniques with their parent's name).
@@ -347,6 +348,50 @@ def next_steps(doc: Document) -> None:
         pdf.ln(1)
 
 
+def containment(doc: Document) -> None:
+    """The containment plan (engine.respond): commented commands for a person to review and run."""
+    plan, pdf = doc.d.plan, doc.pdf
+    doc.section("Containment", need=30)
+    if plan is None:
+        doc.para("No containment plan: this report is of an earlier run (vedette respond works on the latest).",
+                 size=9, colour=MUTED)
+        return
+    doc.para(f"Commands for a person to review, written by Vedette from this incident's facts for "
+             f"{plan['firewall']} (vedette respond {doc.safe(plan['incident'])} --firewall iptables|ufw|fail2ban "
+             f"gives the others). Vedette never runs them, and nothing in them comes from a language model.",
+             size=8, colour=MUTED, h=4)
+    pdf.ln(1)
+    for line in plan["notes"]:
+        doc.para(doc.safe(line), size=8.5, h=4.4)
+    if plan["excluded"]:
+        doc.font(9, bold=True)
+        pdf.cell(0, 5, "Not blocked (safety rules):", new_x="LMARGIN", new_y="NEXT")
+        for e in plan["excluded"]:
+            doc.para(f"{doc.safe(e['address'], 60)}: {doc.safe(e['reason'])}", size=8.5, h=4.4, indent=3)
+        pdf.ln(1)
+    if not plan["steps"]:
+        doc.para("No steps proposed.", size=9, colour=MUTED)
+    doc.font(7.2, mono=True)
+    cols = max(20, int((pdf.epw - 6) / pdf.get_string_width("0")))
+    for i, step in enumerate(plan["steps"], 1):
+        if pdf.will_page_break(14):
+            pdf.add_page()
+        host = f" (on host {doc.safe(step['host'], 60)})" if step.get("host") else ""
+        doc.para(f"{i}. {doc.safe(step['why'])}{host}", size=9, bold=True, h=4.6)
+        doc.font(7.2, mono=True)
+        for cmd in step["commands"]:
+            for line in wrap_mono(doc.safe(cmd["shell"]), cols, doc.mono_cover):
+                pdf.set_x(pdf.l_margin + 6)
+                pdf.cell(pdf.epw - 6, 3.6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1.5)
+
+
+def enrich_data_note() -> str:
+    from engine.enrich import data_info
+
+    return "country and network from " + data_info()
+
+
 def entities(doc: Document) -> None:
     """The busiest source addresses, accounts and hosts, with how many were left out."""
     d = doc.d
@@ -355,12 +400,16 @@ def entities(doc: Document) -> None:
              "successful authentication, so an attempt that both sshd and PAM log counts twice.",
              size=8, colour=MUTED, h=4)
     doc.pdf.ln(1.5)
-    rows = [(doc.safe(r["src_ip"] if r["src_ip"] is not None else "(none)", MAX_NAME_CHARS), r["events"],
+    geo = doc.inc.get("geo") or {}
+    rows = [(doc.safe(r["src_ip"] if r["src_ip"] is not None else "(none)", MAX_NAME_CHARS),
+             doc.safe(where_text({r["src_ip"]: geo[r["src_ip"]]}) if r["src_ip"] in geo else "", 40), r["events"],
              r["failures"], r["successes"], r["users"], _fmt_ts(r["first_seen"]), _fmt_ts(r["last_seen"]))
             for r in d.sources]
-    doc.table(("Source", "Events", "Failed", "Succeeded", "Accounts", "First seen (UTC)", "Last seen (UTC)"),
-                rows, (40, 15, 14, 21, 18, 35, 35), d.sources_total, "source addresses",
+    doc.table(("Source", "Where", "Events", "Failed", "Succeeded", "Accounts", "First seen (UTC)", "Last seen (UTC)"),
+                rows, (30, 28, 15, 14, 21, 18, 26, 26), d.sources_total, "source addresses",
                 "No source addresses in this incident's events.")
+    if geo:
+        doc.para(f"Where: {doc.safe(enrich_data_note())}.", size=7.5, colour=MUTED, h=3.8)
     doc.section("Entities: accounts", need=25)
     rows = [(doc.safe(r["name"], MAX_NAME_CHARS), r["events"], r["failures"], r["successes"], r["sources"])
             for r in d.users]
@@ -477,6 +526,7 @@ SECTIONS: tuple[Callable[[Document], None], ...] = (
     contributions,
     triage,
     next_steps,
+    containment,
     entities,
     commands,
     appendix,

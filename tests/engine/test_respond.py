@@ -267,3 +267,18 @@ def test_a_name_no_account_can_have_gets_a_note_not_commands(analysed) -> None:
     assert not any(NEWLINE_USER in s.users for s in p.steps)
     assert any("control characters ('evil\\n#x\\nrm -rf /')" in n for n in p.notes), p.notes
     assert "\n#x" not in respond.render_sh(p).replace("\\n#x", "")
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_pdf_report_has_the_containment_section(analysed, tmp_path) -> None:
+    from engine.report import write_incident_report
+
+    case, incidents = analysed
+    inc = incident_of(incidents, COMPROMISE)
+    out = tmp_path / "r.pdf"
+    write_incident_report(case, inc["id"], out)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    part = text[text.index("Containment"):text.index("Entities: source addresses")]
+    assert "Vedette never runs them" in part and "passwd -l deploy" in part
+    assert "nft add element inet vedette vedette_block '{ 185.220.101.129 }'" in part
+    assert "DE Stiftung" in text   # the sources table's Where column
