@@ -1,5 +1,5 @@
 """Whole-case operations behind the command line: ingest into a case file, analyse it, read its
-incidents, score them against ground truth, read-only SQL, PDF reports and the demo.
+incidents, score them against ground truth, read-only SQL, PDF reports, containment plans and the demo.
 
 Each takes a case file's path, opens and closes the case itself, and returns plain results; bad
 input raises ``CaseInputError`` (one line for a person). Nothing here prints.
@@ -61,12 +61,31 @@ def ingest_case(db: str, paths: Sequence[str], *, format_name: str | None = None
     return IngestRun(result, time.perf_counter() - start)
 
 
-def analyse_case(db: str, *, llm="auto", progress: Callable[[StageProgress], None] | None = None) -> AnalysisResult:
-    """A new analysis run over the case's events (sessions -> scores -> incidents -> summaries)."""
+def analyse_case(db: str, *, llm="auto", progress: Callable[[StageProgress], None] | None = None,
+                 geoip: str | None = None) -> AnalysisResult:
+    """A new analysis run over the case's events (sessions -> scores -> incidents -> summaries);
+    ``geoip``: a folder of MaxMind .mmdb files to enrich addresses with."""
+    from engine.enrich import EnrichError, geo_data
+
+    try:
+        geo_data(geoip)  # a bad --geoip folder is the user's to fix, before any work
+    except EnrichError as exc:
+        raise CaseInputError(str(exc)) from None
     with Case.open(db) as case:
         if case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
             raise CaseInputError(f"case {db} holds no events: ingest logs first (vedette ingest PATH --db {db})")
-        return analyze(case, llm=llm, progress=progress)
+        return analyze(case, llm=llm, progress=progress, geoip=geoip)
+
+
+def respond_case(db: str, incident_id: str, *, firewall: str = "nft"):
+    """The ``engine.respond.Plan`` for one incident of the latest run (text to review; never run)."""
+    from engine.respond import RespondError, plan
+
+    with Case.open(db, read_only=True) as case:
+        try:
+            return plan(case, incident_id, firewall=firewall)
+        except RespondError as exc:
+            raise CaseInputError(str(exc)) from None
 
 
 def latest_incidents(db: str, run_id: str | None = None) -> tuple[str, list[dict]]:
@@ -128,7 +147,7 @@ def write_reports(db: str, out: str, *, incident_id: str | None = None, every: b
 def open_paths(db: str, paths: Sequence[str], *, tz: str | None = None,
                ingest_progress: Callable[[IngestProgress], None] | None = None,
                analysis_progress: Callable[[StageProgress], None] | None = None,
-               ingested: Callable[[IngestRun], None] | None = None, llm="auto") -> CaseRun:
+               ingested: Callable[[IngestRun], None] | None = None, llm="auto", geoip: str | None = None) -> CaseRun:
     """Ingest ``paths`` (if any) then analyse the case: ``vedette PATH ...``. ``ingested`` hears the
     ingest's outcome before the analysis starts (so a person sees it while they wait)."""
     run = None
@@ -137,7 +156,7 @@ def open_paths(db: str, paths: Sequence[str], *, tz: str | None = None,
         run = ingest_case(db, paths, tz=tz, progress=ingest_progress)
         if ingested:
             ingested(run)
-    return CaseRun(db, run, analyse_case(db, llm=llm, progress=analysis_progress))
+    return CaseRun(db, run, analyse_case(db, llm=llm, progress=analysis_progress, geoip=geoip))
 
 
 def sample_logs_dir() -> Path:

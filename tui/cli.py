@@ -76,7 +76,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from tui import printing
 
     with printing.analysis_progress() as progress:
-        result = analyse_case(args.db, llm=None if args.no_llm else "auto", progress=progress)
+        result = analyse_case(args.db, llm=None if args.no_llm else "auto", progress=progress, geoip=args.geoip)
     printing.print_summary_problem(result.summary_stats)
     return _show_incidents(args.db, args.json, result)
 
@@ -134,11 +134,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_respond(args: argparse.Namespace) -> int:
+    from engine.casework import respond_case
+    from engine.respond import render_sh
+    from tui import printing
+
+    plan = respond_case(args.db, args.incident_id, firewall=args.firewall)
+    if args.plan_format == "json":
+        printing.print_json(plan.as_json())
+    else:
+        sys.stdout.write(render_sh(plan))
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     """``vedette PATH ...``: ingest, analyse, then the console (or the printed incidents)."""
     from engine.casework import open_paths
 
-    run = _with_progress(open_paths, args.db, args.paths, tz=args.tz)
+    run = _with_progress(open_paths, args.db, args.paths, tz=args.tz, geoip=args.geoip)
     code = EXIT_USAGE if run.ingest and run.ingest.result.errors else EXIT_OK
     if _interactive():
         return _open_tui(args.db) or code
@@ -207,6 +220,8 @@ def _open_tui(db: str) -> int:
 # --- the table of commands --------------------------------------------------------------------
 
 TZ_HELP = "time zone for timestamps without an offset (default: the system's)"
+GEOIP = arg("--geoip", metavar="DIR", help="a folder of MaxMind GeoLite2/GeoIP2 .mmdb files to enrich addresses "
+            "with (default: $VEDETTE_GEOIP, [enrich] geoip in config.toml, else the bundled data)")
 
 COMMANDS: tuple[Command, ...] = (
     Command("ingest", "load log files into the case", cmd_ingest, (
@@ -218,7 +233,7 @@ COMMANDS: tuple[Command, ...] = (
        "transparently and a rotated set is read oldest first. Re-running adds only what is new."),
     Command("analyze", "sessions -> scores -> incidents (a new run)", cmd_analyze, (
         DB, arg(JSON, action="store_true", help="print the incidents as JSON"),
-        arg("--no-llm", action="store_true", help="write every summary offline; do not ask the model"),
+        arg("--no-llm", action="store_true", help="write every summary offline; do not ask the model"), GEOIP,
     ), "Group events into sessions, score them (ATT&CK rules + IsolationForest), explain them (SHAP), cluster "
        "them into incidents (HDBSCAN) and summarise them (the LLM configured by VEDETTE_LLM_URL/VEDETTE_LLM_MODEL "
        "or config.toml for medium severity and up, else offline); stored as a new run."),
@@ -241,6 +256,16 @@ COMMANDS: tuple[Command, ...] = (
             help="with --all: info, low, medium (default), high or critical"),
     ), "Write the PDF report of one incident of the latest run (--out FILE.pdf), or with --all one report per "
        "incident at or above --min-severity (--out DIR/, INC-....pdf each)."),
+    Command("respond", "print a containment plan for an incident, to review (never run)", cmd_respond, (
+        arg("incident_id", metavar="INCIDENT_ID"), DB,
+        arg("--format", dest="plan_format", choices=("sh", "json"), default="sh",
+            help="a commented shell script (default) or the steps as JSON"),
+        arg("--firewall", choices=("nft", "iptables", "ufw", "fail2ban"), default="nft",
+            help="which tool the block steps use (default nft)"),
+    ), "Print a containment plan built from the incident's facts: block its sources, lock and review an account "
+       "that logged in, end its sessions, the web server's deny rule. Vedette never runs it: review it, then run "
+       "what you agree with. Private, loopback, link-local and documentation addresses, $SSH_CLIENT, addresses "
+       "that logged in normally before and $VEDETTE_ALLOWLIST / [respond] allowlist are never blocked."),
     Command("demo", "load the bundled sample logs into a fresh case and summarise them", cmd_demo, (
         arg("--db", default="vedette-demo.duckdb", metavar="FILE", help="case file to (re)create"),
         arg("--headless", action="store_true",
@@ -252,7 +277,7 @@ COMMANDS: tuple[Command, ...] = (
 
 # `vedette PATH ...` (no command name): a parser of its own, so no hidden entry shows in --help.
 OPEN = Command("open", "ingest PATHs, analyse, open the console", cmd_open, (
-    arg("paths", nargs="*", metavar="PATH"), DB, arg("--tz", metavar="ZONE", help=TZ_HELP),
+    arg("paths", nargs="*", metavar="PATH"), DB, arg("--tz", metavar="ZONE", help=TZ_HELP), GEOIP,
 ), "Ingest PATHs (if any), analyse, show incidents.")
 
 DESCRIPTION = ("Keyboard-driven console for security analysts: loads auth/syslog, journald, nginx/apache, "
@@ -267,6 +292,16 @@ def _version() -> str:
         return "0+unknown"
 
 
+class _Version(argparse.Action):
+    """``--version``: the package version and the enrichment data's name and date (loaded only here)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from engine.enrich import data_info
+
+        print(f"vedette {_version()}\n{data_info()}")
+        parser.exit()
+
+
 def _add_args(p: argparse.ArgumentParser, command: Command) -> None:
     for a in command.args:
         p.add_argument(*a.flags, **a.options)
@@ -276,7 +311,7 @@ def _add_args(p: argparse.ArgumentParser, command: Command) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command in ``COMMANDS``."""
     parser = argparse.ArgumentParser(prog="vedette", description=DESCRIPTION, epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"vedette {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and the GeoIP data's date")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         _add_args(sub.add_parser(command.name, help=command.help, description=command.description or None),

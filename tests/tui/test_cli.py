@@ -189,3 +189,43 @@ def test_headless_cli_modules_do_not_import_textual():
     code = "import sys, tui.cli, tui.printing, engine.casework; sys.exit(1 if 'textual' in sys.modules else 0)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_respond_prints_a_reviewable_plan_for_a_demo_incident(demo, monkeypatch):
+    db, _, incidents = demo
+    brute = next(i for i in incidents if i["category"] == "brute_force")
+    code, out, err = run(monkeypatch, 80, "respond", brute["id"], "--db", str(db))
+    assert code == 0 and not err
+    assert out.startswith("#!/bin/sh\n") and "exit 1  # remove this line" in out
+    assert f"nft add element inet vedette vedette_block '{{ {brute['src_ips'][0]} }}'" in out
+    bash = shutil.which("bash")
+    assert subprocess.run([bash, "-n"], input=out, text=True).returncode == 0
+    code, out, _ = run(monkeypatch, 80, "respond", brute["id"], "--db", str(db), "--format", "json",
+                       "--firewall", "fail2ban")
+    plan = json.loads(out)
+    assert code == 0 and plan["firewall"] == "fail2ban"
+    assert plan["steps"][0]["commands"][0]["argv"] == ["fail2ban-client", "set", "sshd", "banip", *brute["src_ips"]]
+    code, out, err = run(monkeypatch, 80, "respond", "INC-9999", "--db", str(db))
+    assert code == 1 and not out and err.count("\n") == 1 and "no incident INC-9999" in err
+
+
+def test_incidents_json_carries_geo_per_address(demo):
+    located = 0
+    for inc in demo[2]:
+        assert set(inc["geo"]) == set(inc["src_ips"])   # every source is an address in the demo
+        for g in inc["geo"].values():
+            assert set(g) == {"country", "asn", "org", "scope"}
+            if g["scope"] != "global":
+                assert g["country"] is None and g["org"] is None
+            located += g["country"] is not None
+    assert located >= 100
+
+
+def test_version_names_the_geoip_data_and_its_date(monkeypatch):
+    code, out, _ = run(monkeypatch, 80, "--version")
+    assert code == 0 and out.startswith("vedette ") and "geoip2fast" in out and "data of 2024-06-18" in out
+
+
+def test_analyze_with_a_bad_geoip_folder_is_a_usage_error(case, tmp_path, monkeypatch):
+    code, out, err = run(monkeypatch, 80, "analyze", "--db", str(case), "--geoip", str(tmp_path / "nope"))
+    assert code == 1 and "not a folder" in err
