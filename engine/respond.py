@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import shlex
+import textwrap
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -352,10 +353,6 @@ def plan(case: Case, incident_id: str, *, firewall: str = "nft", env: Mapping[st
     steps: list[Step] = []
     notes: list[str] = []
     geo = enrich.geo_of(con, ips)
-    where = enrich.spread(geo.values())
-    seen_from = ""
-    if where.countries:
-        seen_from = " from " + ", ".join(f"{c} ({n})" for c, n in where.countries[:4])
 
     if category == "background_noise":
         notes.append("background noise: the internet's scattered scanning; no containment proposed. Keep "
@@ -383,8 +380,8 @@ def plan(case: Case, incident_id: str, *, firewall: str = "nft", env: Mapping[st
     jail = "sshd" if category in SSH_FAMILY else config.RESPOND_FAIL2BAN_WEB_JAIL
     if targets.addresses:
         cmds, how = firewall_commands(firewall, targets.addresses, jail=jail, comment=f"vedette {inc['id']}")
-        steps.append(Step("block", f"block the {len(ips)} source(s) of this {category.replace('_', ' ')}{seen_from} "
-                          f"({how})", tuple(cmds), addresses=tuple(targets.addresses)))
+        steps.append(Step("block", f"block {_what(targets, geo)} of this {category.replace('_', ' ')}; {how}",
+                          tuple(cmds), addresses=tuple(targets.addresses)))
 
     if category == "web_attack" and targets.addresses:
         server = _web_server(con, ips)
@@ -413,7 +410,7 @@ def plan(case: Case, incident_id: str, *, firewall: str = "nft", env: Mapping[st
                      "the system can be named so; look for it by hand (getent passwd), nothing is proposed")
         logins = [u for u in logins if u not in odd]
     if logins:
-        steps += _account_steps(con, ips, logins, hosts)
+        steps += _account_steps(con, ips, logins, hosts, baseline)
     elif category in SSH_FAMILY:
         steps.append(Step("review", "no login succeeded from these sources: check that the accounts tried "
                           f"({_quoted_list(inc['users'])}) use keys, and that password logins are off",
@@ -425,13 +422,32 @@ def plan(case: Case, incident_id: str, *, firewall: str = "nft", env: Mapping[st
                 tuple(notes + targets.notes))
 
 
-def _account_steps(con, ips: list[str], logins: list[str], hosts: list[str]) -> list[Step]:
+def _what(targets: _Targets, geo: Mapping[str, enrich.Geo]) -> str:
+    """"the source (DE, Example GmbH)" / "the 60 sources (CN 58, US 2; 3 networks)": what a block covers."""
+    blocked = [g for ip, g in geo.items() if ip not in {e.address for e in targets.excluded}]
+    if len(targets.addresses) == 1 and "/" not in targets.addresses[0]:
+        g = geo.get(targets.addresses[0])
+        place = ", ".join(x for x in ((g.country, g.org) if g else ()) if x)
+        return "the source" + (f" ({visible(place)})" if place else "")
+    where = enrich.spread(blocked)
+    place = ", ".join(f"{c} {n}" for c, n in where.countries[:4])
+    if where.distinct_networks:
+        place += f"; {where.distinct_networks} network(s)"
+    return f"the {len(blocked) or len(targets.addresses)} sources" + (f" ({place})" if place else "")
+
+
+def _account_steps(con, ips: list[str], logins: list[str], hosts: list[str],
+                   baseline: Mapping[str, list[str]]) -> list[Step]:
     steps = []
     for user in logins:
         q = shlex.quote(user)
+        usual = sorted(ip for ip, users in baseline.items() if user in users)
+        also = (f"; it also logs in normally from {_quoted_list(usual, 3)}: those logins (a person, a CI job) "
+                "stop too, so warn their owner" if usual else "")
         for h in hosts or [None]:
             steps.append(Step("lock_account", f"a login succeeded for {shlex.quote(visible(user))} from the "
-                              f"attacking source(s): lock the password and expire the account so keys stop too",
+                              f"attacking source(s): lock the password and expire the account so keys stop too"
+                              f"{also}",
                               (Command(("passwd", "-l", user)), Command(("usermod", "--expiredate", "1", user))),
                               host=h, users=(user,)))
             steps.append(Step("review_keys", "an intruder's first move is a key of their own in authorized_keys: "
@@ -477,7 +493,9 @@ def render_sh(p: Plan) -> str:
     if p.notes or p.excluded:
         out.append("")
     for i, s in enumerate(p.steps, 1):
-        out.append(f"# {i}. [{s.kind}] {_comment(s.why)}")
+        lines = textwrap.wrap(f"{i}. [{s.kind}] {_comment(s.why)}", 96, break_long_words=False,
+                              break_on_hyphens=False) or [""]
+        out += ["# " + lines[0]] + ["#    " + line for line in lines[1:]]
         if s.host:
             out.append(f"#    on host {_comment(shlex.quote(s.host))}")
         out += [c.text() for c in s.commands]
