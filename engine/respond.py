@@ -288,7 +288,8 @@ def firewall_commands(firewall: str, addresses: list[str], *, egress: bool = Fal
         return cmds, f"one ipset per address family behind one iptables rule, entries expire after {timeout // 3600} h"
     if firewall == "ufw":
         for a in addresses:
-            argv = ("ufw", "insert", "1", "deny", "out", "to", a) if egress else ("ufw", "insert", "1", "deny", "from", a)
+            # prepend (ufw 0.36+): ahead of allow rules, for IPv4 and IPv6 alike (insert 1 refuses v6)
+            argv = ("ufw", "prepend", "deny", "out", "to", a) if egress else ("ufw", "prepend", "deny", "from", a)
             cmds.append(Command(argv + (("comment", comment[:60]) if comment else ())))
         return cmds, "ufw has no address sets or timeouts: one rule per address, removed by hand (ufw delete)"
     if firewall == "fail2ban":

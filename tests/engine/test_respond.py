@@ -155,7 +155,7 @@ def test_compromise_adds_account_steps(analysed) -> None:
 def test_web_attack_gets_the_web_servers_deny_rule(analysed) -> None:
     p = plan_for(analysed, WEB_ATTACK, "ufw")
     assert [s.kind for s in p.steps] == ["block", "web_deny"]
-    assert commands(p, "block") == ["ufw insert 1 deny from 37.19.123.80 comment 'vedette " + p.incident_id + "'"]
+    assert commands(p, "block") == ["ufw prepend deny from 37.19.123.80 comment 'vedette " + p.incident_id + "'"]
     assert commands(p, "web_deny")[0] == \
         "printf '%s\\n' 'deny 37.19.123.80;' >> /etc/nginx/conf.d/vedette-deny.conf"
 
