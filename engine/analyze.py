@@ -59,6 +59,8 @@ def analyze(
     cancelled: Callable[[], bool] | None = None,
     llm="auto",
     geoip: str | None = None,
+    state: dict | None = None,
+    name_incidents: Callable[[list[Incident]], None] | None = None,
 ) -> AnalysisResult:
     """Run the whole analysis over ``case`` and store it as a new run.
 
@@ -66,9 +68,12 @@ def analyze(
     or config file (offline when none is), an ``engine.llm.LLMClient`` / ``LLMSettings``, or
     None for offline only (see ``engine.summaries.summarise``). ``geoip`` is a folder of MaxMind
     .mmdb files to enrich addresses with (default: the configured one, else the bundled data).
+    ``state``, when given, receives the run's ``scores`` (with the fitted models) and
+    ``explanations``, and ``name_incidents`` may rename the incidents before they are summarised
+    and stored: what a live follow (``engine.live``) needs to continue from this run.
     """
     con = case.con
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    run_id = new_run_id()
     started = datetime.now(timezone.utc)
     timings: dict[str, float] = {}
 
@@ -109,6 +114,8 @@ def analyze(
     stage("incidents")
     flagged, background = incidents_mod.members_from_scores(con, scores, explanations)
     found = incidents_mod.build(flagged, background)
+    if name_incidents:
+        name_incidents(found)
     timings["incidents"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -118,8 +125,10 @@ def analyze(
 
     t = time.perf_counter()
     stage("store")
-    _store(case, run_id, started, scores, explanations, found, counts.by_kind, timings)
+    store_run(case, run_id, started, scores, explanations, found, counts.by_kind, timings)
     timings["store"] = time.perf_counter() - t
+    if state is not None:
+        state.update(scores=scores, explanations=explanations, run_id=run_id)
     return AnalysisResult(run_id, tuple(found), counts.by_kind, timings, summary_stats)
 
 
@@ -201,7 +210,11 @@ class AnalysisCancelled(Exception):
     """Raised between stages when the caller cancelled; nothing of the run is stored."""
 
 
-def _store(case: Case, run_id: str, started: datetime, scores: dict[str, scoring.KindScores],
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def store_run(case: Case, run_id: str, started: datetime, scores: dict[str, scoring.KindScores],
            explanations: dict[str, list[dict]], found: list[Incident], counts: dict[str, int],
            timings: dict[str, float]) -> None:
     con = case.con

@@ -204,3 +204,20 @@ RESPOND_FAIL2BAN_WEB_JAIL = "nginx-botsearch"
 # The firewall the PDF report's Containment section writes commands for (nftables: one set for many
 # sources); `vedette respond --firewall` gives the others.
 RESPOND_REPORT_FIREWALL = "nft"
+# --- live follow ------------------------------------------------------------------------------
+# The watcher gathers changes for at most this many milliseconds before handing them over, and
+# wakes at least this often when nothing happens (torn lines, re-globbing): lines reach the case
+# within about a second, and an idle follow costs a wake-up a second.
+FOLLOW_DEBOUNCE_MS = 250
+FOLLOW_TICK_MS = 1000
+# A file written less than this many seconds ago may be mid-line: its last line without a newline
+# waits (up to this long) for the rest of it.
+FOLLOW_SETTLE_S = 2.0
+# Re-analysis runs at most this often while events arrive (never two at once): incidents a few
+# seconds behind the logs, without re-analysing on every line.
+FOLLOW_ANALYSIS_INTERVAL_S = 3.0
+# The models are fitted on the case as it was; fit them afresh this often while following (or
+# when asked), since the case's idea of "ordinary" moves as it grows.
+FOLLOW_REFIT_S = 900.0
+# The events/s rate shown while following is taken over this many seconds.
+FOLLOW_RATE_WINDOW_S = 5.0

@@ -341,8 +341,11 @@ def _looks_binary(head: bytes) -> float | None:
     return None
 
 
-def _iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[tuple[bytes, str | None]]:
+def _iter_chunks(stream: BinaryIO, chunk_bytes: int, growing: bool = False) -> Iterator[tuple[bytes, str | None]]:
     """Chunks of whole lines; the last element may carry the reason reading stopped early.
+
+    ``growing``: the file is still being written, so a last line without its newline is torn
+    (its writer is mid-line) and is left unread for the next read to take whole.
 
     A line longer than two chunks is cut to its start plus a marker, so memory stays bounded;
     the line is then rejected as over-long by the parser.
@@ -361,7 +364,7 @@ def _iter_chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[tuple[bytes, st
                 # one unread so that a later ingest of the complete file picks it up whole.
                 cut = pending.rfind(b"\n")
                 yield (pending[: cut + 1] if cut >= 0 else b""), error
-            elif pending:
+            elif pending and not growing:
                 yield pending, None
             return
         if overlong:
@@ -488,8 +491,14 @@ def ingest(
     progress: Callable[[IngestProgress], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     chunk_bytes: int = config.INGEST_CHUNK_BYTES,
+    growing: bool = False,
 ) -> IngestResult:
-    """Ingest ``paths`` into ``case``; see the module docstring."""
+    """Ingest ``paths`` into ``case``; see the module docstring.
+
+    ``growing`` (what a follow passes for files written moments ago): a torn last line is left
+    for the next read, and a compressed file whose start does not decompress yet (its writer is
+    still at it) is not read at all, rather than read as a truncated archive.
+    """
     forced: LogFormat | None = None
     if format_name:
         try:
@@ -513,7 +522,7 @@ def ingest(
             if progress:
                 progress(IngestProgress(_path, min(done + nbytes, total), total, _i, len(candidates)))
 
-        outcome = _ingest_file(case, cand, forced, tz, chunk_bytes, on_chunk, cancelled)
+        outcome = _ingest_file(case, cand, forced, tz, chunk_bytes, on_chunk, cancelled, growing)
         done += cand.size
         if isinstance(outcome, FileProblem):
             problems.append(outcome)
@@ -542,6 +551,7 @@ def _ingest_file(
     chunk_bytes: int,
     on_chunk: Callable[[int], None],
     cancelled: Callable[[], bool] | None,
+    growing: bool = False,
 ) -> FileReport | FileProblem:
     path = str(cand.path)
     try:
@@ -550,6 +560,9 @@ def _ingest_file(
         return FileProblem(path, f"cannot open: {exc.strerror or exc}", cand.explicit)
     with stream:
         head, head_error = _read_head(stream)
+        if growing and compression and head_error:
+            # Its head may be shorter than the fingerprint that would recognise it: wait.
+            return FileProblem(path, "compressed file is still being written", False)
         if not head:
             if head_error:
                 return FileProblem(path, head_error, cand.explicit)
@@ -611,7 +624,8 @@ def _ingest_file(
         note = None
         source_id = source.id if source else None
         read_any = False
-        chunks = _iter_records(rest, chunk_bytes, fmt.record_bytes) if binary else _iter_chunks(rest, chunk_bytes)
+        chunks = (_iter_records(rest, chunk_bytes, fmt.record_bytes) if binary
+                  else _iter_chunks(rest, chunk_bytes, growing and compression is None))
         for chunk, error in chunks:
             if chunk:
                 if fmt is None:

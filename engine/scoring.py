@@ -59,7 +59,11 @@ def _rule_hits(con: duckdb.DuckDBPyConnection, kind: str):
             np.array([bool(r[3]) for r in rows], dtype=bool), np.array([int(r[4]) for r in rows], dtype=np.int64))
 
 
-def score_kind(con: duckdb.DuckDBPyConnection, kind: str) -> KindScores:
+def score_kind(con: duckdb.DuckDBPyConnection, kind: str, model: object | None = None,
+               fit: bool = True) -> KindScores:
+    """Score ``feat_<kind>``: with a forest fitted here, or with ``model`` (one fitted earlier on
+    the case: a live follow scores its new sessions against the run's models; ``fit=False``
+    fits none where the run had none)."""
     names = FEATURES[kind]
     ids, hits, bg, eligible, events = _rule_hits(con, kind)
     cols = ", ".join(f"coalesce({n}, 0)::DOUBLE" for n in names)
@@ -70,8 +74,10 @@ def score_kind(con: duckdb.DuckDBPyConnection, kind: str) -> KindScores:
     # dwarfed by 10,000 vs 100,000.
     X = np.sign(raw) * np.log1p(np.abs(raw))
     anomaly = np.full(len(ids), 0.5)
-    model = None
-    if len(ids) >= config.MIN_SESSIONS_FOR_MODEL:
+    if model is not None:
+        if len(ids):
+            anomaly = -model.score_samples(X)
+    elif fit and len(ids) >= config.MIN_SESSIONS_FOR_MODEL:
         from sklearn.ensemble import IsolationForest
 
         model = IsolationForest(
@@ -139,6 +145,12 @@ def severity_for_risk(risk: int) -> str:
     return "info"
 
 
-def score(con: duckdb.DuckDBPyConnection) -> dict[str, KindScores]:
-    """Score every kind that has features (``engine.sessions.build`` must have run)."""
-    return {kind: score_kind(con, kind) for kind in FEATURES}
+def score(con: duckdb.DuckDBPyConnection, models: dict[str, object] | None = None) -> dict[str, KindScores]:
+    """Score every kind that has features (``engine.sessions.build`` must have run).
+
+    ``models``: the fitted forests of an earlier run, by kind, to score with instead of fitting
+    (a kind that had none stays without one).
+    """
+    if models is None:
+        return {kind: score_kind(con, kind) for kind in FEATURES}
+    return {kind: score_kind(con, kind, models.get(kind), fit=False) for kind in FEATURES}

@@ -22,6 +22,7 @@ A *session* is the unit the analysis scores. Kinds:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -82,7 +83,9 @@ def _p() -> dict[str, object]:
     }
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+def _run(con: duckdb.DuckDBPyConnection, sql: str, events: str = "events") -> None:
+    if events != "events":  # a live follow rebuilds the sessions of a subset of the events
+        sql = re.sub(r"\bFROM events\b", f"FROM {events}", sql)
     params = _p()
     used = {k: v for k, v in params.items() if f"${k}" in sql}
     con.execute(sql, used or None)
@@ -138,7 +141,7 @@ _ATTEMPT = f"({_AUTH_FAIL} OR action IN ('pam_auth_failure', 'invalid_user', 'ro
 _SUCCESS = "(action LIKE 'auth\\_%' ESCAPE '\\' AND outcome = 'success')"
 
 
-def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
+def build_ssh(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
     # Every SSH event with a time; event_id is its identity in the case.
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE _ssh AS
@@ -151,9 +154,11 @@ def build_ssh(con: duckdb.DuckDBPyConnection) -> None:
     WHERE ts IS NOT NULL AND program LIKE 'sshd%' AND format IN ('syslog', 'journald')
     UNION ALL BY NAME
     {host_ssh_events_sql()}
-    """)
+    """, events)
     # Hours of the day that are unusual for this case: few of its successful logins happen then.
-    _run(con, """
+    # A live follow's partial rebuild keeps the hours its last full build found (a case-wide fact).
+    keep_hours = events != "events" and _has_temp(con, "_off_hours")
+    _run(con, "SELECT 1" if keep_hours else """
     CREATE OR REPLACE TEMP TABLE _off_hours AS
     WITH base AS (
         SELECT hour(ts) AS h, count(*) AS n FROM _ssh WHERE outcome = 'success' GROUP BY 1
@@ -360,7 +365,7 @@ _WEB_EVENTS = (
 )
 
 
-def build_web(con: duckdb.DuckDBPyConnection) -> None:
+def build_web(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
     # Percent-decoding that keeps the text as it was where it does not decode to UTF-8
     # ("..%c0%af.." overlong encodings are themselves an attack marker, matched raw).
     _run(con, "CREATE OR REPLACE TEMP MACRO _decoded(p) AS coalesce(try(url_decode(p)), p)")
@@ -383,7 +388,7 @@ def build_web(con: duckdb.DuckDBPyConnection) -> None:
            avg((method = 'POST')::INT)::DOUBLE AS post_share,
            ((epoch(max(ts)) - epoch(min(ts))) / 60.0)::DOUBLE AS duration_min
     FROM w GROUP BY src_ip, ua, win
-    """)
+    """, events)
 
 
 _FLOW_EVENTS = (
@@ -393,7 +398,7 @@ _FLOW_EVENTS = (
 )
 
 
-def build_flows(con: duckdb.DuckDBPyConnection) -> None:
+def build_flows(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_flow AS
     SELECT {_source_head('F', 'flow', 'src_ip')},
@@ -407,7 +412,7 @@ def build_flows(con: duckdb.DuckDBPyConnection) -> None:
            ((epoch(max(ts)) - epoch(min(ts))) / 60.0)::DOUBLE AS duration_min
     FROM ({_windowed(_FLOW_EVENTS, 'src_ip', '$flow_gap')})
     GROUP BY src_ip, win
-    """)
+    """, events)
     # Periodic pairs: an internal host calling one outside address on a steady beat.
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_beacon AS
@@ -426,7 +431,7 @@ def build_flows(con: duckdb.DuckDBPyConnection) -> None:
            (coalesce(sum(src_bytes), 0) / 1e6)::DOUBLE AS src_mbytes
     FROM f GROUP BY src_ip, dst_ip, dst_port
     HAVING count(*) >= $beacon_min
-    """)
+    """, events)
 
 
 _IDS_EVENTS = (
@@ -442,7 +447,7 @@ _IDS_EVENTS = (
 )
 
 
-def build_ids(con: duckdb.DuckDBPyConnection) -> None:
+def build_ids(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_ids AS
     SELECT {_source_head('I', 'ids', 'src_ip')},
@@ -460,15 +465,21 @@ def build_ids(con: duckdb.DuckDBPyConnection) -> None:
            count(*) FILTER (cls = 'trojan')::DOUBLE AS trojan_alerts
     FROM ({_windowed(_IDS_EVENTS, 'src_ip', '$flow_gap')})
     GROUP BY src_ip, win
-    """)
+    """, events)
 
 
-def build(con: duckdb.DuckDBPyConnection) -> SessionCounts:
-    """Build every ``feat_<kind>`` temp table from ``events``."""
-    build_ssh(con)
-    build_web(con)
-    build_flows(con)
-    build_ids(con)
+def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $n", {"n": name}
+    ).fetchone()[0])
+
+
+def build(con: duckdb.DuckDBPyConnection, events: str = "events") -> SessionCounts:
+    """Build every ``feat_<kind>`` temp table from ``events`` (or from a relation of its rows)."""
+    build_ssh(con, events)
+    build_web(con, events)
+    build_flows(con, events)
+    build_ids(con, events)
     counts = {}
     for kind in ("ssh_source", "ssh_conn", "ssh_user", "web", "flow", "beacon", "ids"):
         counts[kind] = con.execute(f"SELECT count(*) FROM feat_{kind}").fetchone()[0]
