@@ -221,3 +221,6 @@ FOLLOW_ANALYSIS_INTERVAL_S = 3.0
 FOLLOW_REFIT_S = 900.0
 # The events/s rate shown while following is taken over this many seconds.
 FOLLOW_RATE_WINDOW_S = 5.0
+# The TUI refreshes what shows events (overview, a tailing browser) at most this often while a
+# follow brings lines in: fresh enough to watch, without re-querying the case on every batch.
+FOLLOW_TUI_REFRESH_S = 2.0

@@ -21,6 +21,7 @@ from engine.textsafe import visible
 from tui.backend import Backend, BackendError, Cancelled
 from tui.commands import VedetteCommands
 from tui.keys import config_path, load_keymap
+from tui.live import LIVE_BINDINGS, LiveFollow
 from tui.messages import JobFinished, JobProgress, TriageChanged
 from tui.screens.base import ExportSpec, VedetteScreen
 from tui.screens.events import EventsScreen
@@ -29,13 +30,14 @@ from tui.screens.incidents import IncidentsScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.sql import SqlScreen
 from tui.widgets.jobbar import JobState
+from tui.widgets.livebar import LiveState
 
 MODE_NAMES = {"overview": "Overview", "incidents": "Incidents", "events": "Events", "sql": "SQL console"}
 
 
-class VedetteApp(App):
+class VedetteApp(LiveFollow, App):
     """``VedetteApp(backend)``; ``keymap`` overrides keys by binding id (default: the user's
-    keys.toml); ``start`` is the mode shown first."""
+    keys.toml); ``start`` is the mode shown first; ``follow``: paths to follow live (``tui.live``)."""
 
     CSS_PATH = Path(__file__).with_name("vedette.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Vedette"
@@ -53,16 +55,23 @@ class VedetteApp(App):
         Binding("I", "ingest", "Ingest", id="app.ingest", show=False, tooltip="Ingest log files or folders"),
         Binding("ctrl+g", "cancel_job", "Cancel job", id="app.cancel", priority=True, show=False,
                 tooltip="Cancel the running ingest, analysis or SQL query"),
+        *LIVE_BINDINGS,
     ]
 
     job: reactive[JobState | None] = reactive(None)
     # Bumped when the case's data changes (ingest, analysis) / when triage changes; screens watch them.
     data_version: reactive[int] = reactive(0)
     triage_version: reactive[int] = reactive(0)
+    # While following logs: the LIVE bar's state, and a version bumped as events arrive (screens
+    # that show events watch it; data_version still marks a new analysis).
+    live: reactive[LiveState | None] = reactive(None)
+    live_version: reactive[int] = reactive(0)
 
     def __init__(self, backend: Backend, *, keymap: dict[str, str] | None = None, start: str = "overview",
-                 keymap_problems: list[str] | None = None) -> None:
+                 keymap_problems: list[str] | None = None, follow: list[str] | None = None,
+                 bell: bool = False) -> None:
         super().__init__()
+        self._follow_request = (list(follow), bell) if follow else None
         self.backend = backend
         if keymap is None:
             keymap, problems = load_keymap()
@@ -83,6 +92,8 @@ class VedetteApp(App):
             self.notify(problem, title="Keys", severity="warning", markup=False, timeout=10)
         self.switch_mode(self.start_mode)
         self.call_after_refresh(self._warm_up)
+        if self._follow_request:
+            self.start_follow(*self._follow_request)
 
     @work(thread=True, exit_on_error=False, group="warm-up", description="warm-up")
     def _warm_up(self) -> None:
@@ -107,6 +118,7 @@ class VedetteApp(App):
         gc.set_threshold(young, middle, max(old, 100))
 
     def on_unmount(self) -> None:
+        self.stop_follow()
         gc.unfreeze()
         if getattr(self, "_gc_threshold", None):
             gc.set_threshold(*self._gc_threshold)
@@ -193,6 +205,7 @@ class VedetteApp(App):
             ("Analyse the case again", "R", act("analyze")),
             ("Ingest log files or folders", "I", act("ingest")),
             ("Cancel the running job", "ctrl+g", act("cancel_job")),
+            ("Pause or resume the live follow", "L", act("toggle_follow")),
             ("Export the current table (CSV, JSON, Parquet)", "E", act("export")),
             ("Rejected lines", "r on the overview", lambda: self.push_screen(_rejects())),
             ("Suppressions", "s on the overview", lambda: self.push_screen(_suppressions())),
@@ -207,7 +220,7 @@ class VedetteApp(App):
         return False
 
     def action_analyze(self) -> None:
-        if self._job_busy():
+        if self.refit_follow() or self._job_busy():
             return
         self.job = JobState("analysis", "starting", 0.0)
         self._analysis_job()
@@ -371,11 +384,11 @@ def _suppressions():
     return SuppressionsScreen()
 
 
-def run(db: str, start: str = "overview") -> int:
-    """Open the app on the case ``db`` (used by the command line)."""
+def run(db: str, start: str = "overview", follow: list[str] | None = None, bell: bool = False) -> int:
+    """Open the app on the case ``db`` (used by the command line); ``follow``: paths to follow live."""
     backend = Backend.open(db)
     try:
-        VedetteApp(backend, start=start).run()
+        VedetteApp(backend, start=start, follow=follow, bell=bell).run()
     finally:
         backend.close()
     return 0

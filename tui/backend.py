@@ -265,6 +265,13 @@ class Backend:
             except IngestError as exc:
                 raise BackendError(str(exc)) from None
 
+    def follower(self, paths: Sequence[str], on_event: Callable[[Any], None]):
+        """An ``engine.follow.Follower`` of ``paths`` into this case (its ``run()`` blocks: call it
+        from a worker; ``stop()`` from anywhere). It works on cursors of its own."""
+        from engine.follow import Follower
+
+        return Follower(self.case, list(paths), on_event, llm=self.llm)
+
     def analyze(self, progress: Callable[[float, str], None] | None = None,
                 cancelled: Callable[[], bool] | None = None):
         """A new analysis run. Raises ``Cancelled`` when cancelled between stages."""

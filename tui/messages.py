@@ -117,3 +117,14 @@ class PlanLoaded(Message):
     firewall: str
     text: str
     error: str | None = None
+
+
+class Followed(Message):
+    """Something the live follow reported (an ``engine.follow.FollowEvent``)."""
+
+    event: Any
+
+    def can_replace(self, message: Message) -> bool:
+        # Ingest reports come per file per batch; the latest one carries the current rate and lag.
+        return (isinstance(message, Followed) and message.event.kind == "ingested"
+                and self.event.kind == "ingested")

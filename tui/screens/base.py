@@ -14,6 +14,7 @@ from textual.widgets import Header
 
 from tui.widgets.events_pane import EventsPane
 from tui.widgets.jobbar import JobBar
+from tui.widgets.livebar import LiveBar
 from tui.widgets.keybar import KeyBar
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class VedetteScreen(Screen):
         yield Header()
         yield from self.compose_body()
         with Vertical(id="bottom"):
+            yield LiveBar()
             yield JobBar()
             yield KeyBar()
 

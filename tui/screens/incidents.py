@@ -118,9 +118,10 @@ class IncidentsScreen(TriageActions, VedetteScreen):
 
     @on(IncidentsLoaded)
     def _loaded(self, msg: IncidentsLoaded) -> None:
+        again = self.loaded
         self.rows = msg.rows
         self.loaded = True
-        self.refresh_table()
+        self.refresh_table(in_place=again)
 
     # --- the view -----------------------------------------------------------------------------
 
@@ -141,7 +142,9 @@ class IncidentsScreen(TriageActions, VedetteScreen):
         out.sort(key=lambda i: (_sort_value(self.sort_key, i), i["id"]), reverse=self.descending)
         return out
 
-    def refresh_table(self) -> None:
+    def refresh_table(self, in_place: bool = False) -> None:
+        """Show the rows through the filters, the cursor kept on its incident (by id, which a live
+        follow keeps across runs); ``in_place``: a reload, so the scroll position stays too."""
         table = self.table
         current = self.current_incident()
         keep = current["id"] if current else None
@@ -155,7 +158,7 @@ class IncidentsScreen(TriageActions, VedetteScreen):
             plain(inc["first_seen"]), f"{inc['sessions'] or 0:,}", f"{inc['events'] or 0:,}",
         ] for inc in self.shown]
         row = next((i for i, inc in enumerate(self.shown) if inc["id"] == keep), 0)
-        table.set_page(GridPage.of(COLUMNS, rows), cursor_row=row)
+        table.set_page(GridPage.of(COLUMNS, rows), cursor_row=row, keep_scroll=in_place)
         self._show_filters()
         self._show_preview()
 

@@ -58,6 +58,8 @@ class OverviewScreen(VedetteScreen):
         self.query_one("#top-accounts").border_title = "Busiest accounts (Enter: their events)"
         self.query_one("#files").border_title = "Ingested files  (r: rejected lines)"
         self.watch(self.app, "data_version", lambda _: self.reload(), init=False)
+        # Live follow: totals, files and sparklines grow as events arrive.
+        self.watch(self.app, "live_version", lambda _: self.reload(), init=False)
         self.watch(self.app, "triage_version", lambda _: self.reload(), init=False)
         self.reload()
 

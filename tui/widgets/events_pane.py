@@ -132,6 +132,8 @@ class EventsPane(Vertical):
                 tooltip="The earliest events"),
         Binding("right_curly_bracket", "last_page", "Last page", show=False, id="events.last_page",
                 tooltip="The latest events"),
+        Binding("T", "toggle_tail", "Tail", show=False, id="events.tail",
+                tooltip="Tail: stay on the newest events as a live follow brings them in (like tail -f)"),
     ]
 
     @dataclass
@@ -157,6 +159,7 @@ class EventsPane(Vertical):
         self._recount = False
         self._loading = False
         self._submitted = False  # a filter typed in waits for its first page (the box stays until then)
+        self.tail = False  # on the last page, moving to the newest row as rows arrive
 
     def compose(self) -> ComposeResult:
         yield Static(Text("loading events…", style="dim"), classes="events-status")
@@ -179,7 +182,13 @@ class EventsPane(Vertical):
         self.call_after_refresh(self.reload)
         if self.base.incident_id is None:
             # New events (an ingest) show up in the browser; an incident's pane is reloaded by its screen.
-            self.watch(self.app, "data_version", lambda _: self.reload(), init=False)
+            self.watch(self.app, "data_version", lambda _: self._data_changed(), init=False)
+        # A live follow: new rows come into view when tailing; otherwise the page stays put.
+        self.watch(self.app, "live_version", lambda _: self._live_arrived(), init=False)
+
+    def _data_changed(self) -> None:
+        if getattr(self.app, "follower", None) is None:  # while following, live_version says it
+            self.reload()
 
     @property
     def _page_slot(self) -> str:
@@ -351,7 +360,7 @@ class EventsPane(Vertical):
         self.table.set_page(loaded.grid, cursor_row=len(page.rows) - 1 if mode in ("prev", "last") else 0)
         self._update_status()
         self.call_after_refresh(self._fetch_ahead, "prev" if mode in ("prev", "last") else "next", page)
-        if new_filter or (self._recount and mode == "first"):
+        if new_filter or (self._recount and (mode == "first" or (mode == "last" and self.tail))):
             self._recount = False
             self.count = None
             self._count_token += 1
@@ -417,7 +426,9 @@ class EventsPane(Vertical):
                      style="dim" if self.count is None else "bold")
         if self._loading:
             t.append("   loading…", style="italic dim")
-        t.append("   / filter · f on cell · F clear · [ ] pages", style="dim")
+        if self.tail:
+            t.append("   TAIL", style="bold reverse green")
+        t.append("   / filter · f on cell · F clear · [ ] pages · T tail", style="dim")
         status.update(t)
 
     # --- actions ----------------------------------------------------------------------------
@@ -432,6 +443,21 @@ class EventsPane(Vertical):
         self._request("first", self.flt)
 
     def action_last_page(self) -> None:
+        self._request("last", self.flt)
+
+    def action_toggle_tail(self) -> None:
+        self.tail = not self.tail
+        if self.tail:
+            self._refresh_tail()
+        self._update_status()
+
+    def _live_arrived(self) -> None:
+        if self.tail and not self._loading:
+            self._refresh_tail()
+
+    def _refresh_tail(self) -> None:
+        self.count = None  # grown: counted again once the page shows
+        self._recount = True
         self._request("last", self.flt)
 
     @on(EventGrid.EdgeReached)

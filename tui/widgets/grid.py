@@ -181,8 +181,10 @@ class EventGrid(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self.rows)
 
-    def set_page(self, page: GridPage, cursor_row: int = 0) -> None:
-        """Show ``page`` (its strings already made safe) with the cursor on ``cursor_row``."""
+    def set_page(self, page: GridPage, cursor_row: int = 0, keep_scroll: bool = False) -> None:
+        """Show ``page`` (its strings already made safe) with the cursor on ``cursor_row``;
+        ``keep_scroll``: the cursor's row stays where it was on screen (a list updated in place)."""
+        old_y, old_row = self.scroll_y, self.cursor_row
         self.columns = list(page.columns)
         self.rows = page.rows
         self.cells = page.cells
@@ -197,7 +199,7 @@ class EventGrid(ScrollView, can_focus=True):
         self.virtual_size = Size(x, len(self.rows) + 1)
         self.cursor_row = max(0, min(cursor_row, len(self.rows) - 1))
         self.cursor_column = min(self.cursor_column, max(0, len(self.columns) - 1))
-        self.scroll_to(y=0, animate=False)
+        self.scroll_to(y=max(0, old_y + self.cursor_row - old_row) if keep_scroll else 0, animate=False)
         self._scroll_cursor_into_view()
         self.refresh()
         self.post_message(self.Highlighted(self, self.cursor_row))
