@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding
 
 from engine import config
@@ -80,8 +80,7 @@ class LiveFollow:
 
     # --- reports ----------------------------------------------------------------------------
 
-    @on(Followed)
-    def _followed(self, msg: Followed) -> None:
+    def on_followed(self, msg: Followed) -> None:  # by name: @on needs the App's metaclass, not a mixin
         e = msg.event
         state = self.live or LiveState()
         if e.kind == "ingested":
