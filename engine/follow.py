@@ -63,7 +63,8 @@ class Follower:
     """
 
     def __init__(self, case: Case, paths: Sequence[str | os.PathLike], on_event: Callable[[FollowEvent], None], *,
-                 format_name: str | None = None, tz: str | None = None, llm=None, analyse: bool = True,
+                 format_name: str | None = None, tz: str | None = None, llm=None, geoip: str | None = None,
+                 analyse: bool = True,
                  interval_s: float = config.FOLLOW_ANALYSIS_INTERVAL_S, force_polling: bool | None = None) -> None:
         self.paths = [os.fspath(p) for p in paths]
         self.on_event = on_event
@@ -73,7 +74,7 @@ class Follower:
         self.force_polling = force_polling
         # Ingest and analysis each on a connection of their own: DuckDB keeps their transactions apart.
         self._ingest_case = Case(case.con.cursor(), case.path, False)
-        self.live = LiveAnalysis(Case(case.con.cursor(), case.path, False), llm=llm) if analyse else None
+        self.live = LiveAnalysis(Case(case.con.cursor(), case.path, False), llm=llm, geoip=geoip) if analyse else None
         self._stop = threading.Event()
         self._paused = threading.Event()
         self._wake = threading.Condition()
@@ -319,3 +320,15 @@ def follow(case: Case, paths: Sequence[str | os.PathLike], on_event: Callable[[F
         threading.Thread(target=lambda: (stop.wait(), follower.stop()), daemon=True).start()
     follower.run()
     return follower
+
+
+def follow_case(db: str, paths: Sequence[str | os.PathLike], on_event: Callable[[FollowEvent], None], *,
+                stop: threading.Event, **options) -> None:
+    """``vedette follow``: open the case file ``db`` read-write and follow ``paths`` into it until
+    ``stop`` is set; the case is closed consistent (every chunk and run commits whole)."""
+    if not paths:
+        from engine.casework import CaseInputError
+
+        raise CaseInputError("vedette follow needs at least one PATH (a file, a folder or a glob)")
+    with Case.open(db) as case:
+        follow(case, paths, on_event, stop=stop, **options)

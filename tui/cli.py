@@ -147,9 +147,33 @@ def cmd_respond(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_follow(args: argparse.Namespace) -> int:
+    """``vedette follow PATH ...``: ingest and analyse as the logs grow and rotate, until ctrl-c."""
+    import signal
+    import threading
+
+    from engine.follow import follow_case
+    from tui import printing
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())  # the follow ends its chunk or run, then returns
+    follow_case(args.db, args.paths, lambda e: printing.print_follow_event(e, as_json=args.json, stats=args.stats),
+                stop=stop, format_name=args.format_name, tz=args.tz, llm=None if args.no_llm else "auto",
+                geoip=args.geoip)
+    return EXIT_OK
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     """``vedette PATH ...``: ingest, analyse, then the console (or the printed incidents)."""
     from engine.casework import open_paths
+
+    if args.follow:
+        if not _interactive():
+            raise UsageError("--follow opens the console; without a terminal use: vedette follow PATH ... --json")
+        from tui.app import run
+
+        return run(args.db, follow=list(args.paths), bell=args.bell)  # the follow ingests and analyses first
 
     run = _with_progress(open_paths, args.db, args.paths, tz=args.tz, geoip=args.geoip)
     code = EXIT_USAGE if run.ingest and run.ingest.result.errors else EXIT_OK
@@ -271,6 +295,16 @@ COMMANDS: tuple[Command, ...] = (
         arg("--headless", action="store_true",
             help="print the incidents instead of opening the console (also when stdout is not a terminal)"),
     ), "Load sample_logs/ into a fresh case (default vedette-demo.duckdb), analyse it and print the incidents."),
+    Command("follow", "keep ingesting and analysing as logs grow and rotate", cmd_follow, (
+        arg("paths", nargs="+", metavar="PATH"), DB,
+        arg("--format", dest="format_name", metavar="NAME", help="skip detection and read every file as NAME"),
+        arg("--tz", metavar="ZONE", help=TZ_HELP),
+        arg(JSON, action="store_true", help="one JSON line per new or changed incident (the incident plus change)"),
+        arg("--stats", action="store_true", help="every ingest, notice and analysis as a JSON line on stderr"),
+        arg("--no-llm", action="store_true", help="write every summary offline; do not ask the model"), GEOIP,
+    ), "Ingest PATHs and analyse them, then keep following them: appended lines within about a second, "
+       "rotation (rename, copytruncate, later compression) with each line read once, files created later in "
+       "folders and globs. Incidents are updated from the sessions new events touch; ctrl-c stops."),
     Command("tui", "open the interactive console on an existing case", cmd_tui, (DB,),
             "Open the keyboard-driven console (overview, incidents, events, SQL) on a case."),
 )
@@ -278,6 +312,8 @@ COMMANDS: tuple[Command, ...] = (
 # `vedette PATH ...` (no command name): a parser of its own, so no hidden entry shows in --help.
 OPEN = Command("open", "ingest PATHs, analyse, open the console", cmd_open, (
     arg("paths", nargs="*", metavar="PATH"), DB, arg("--tz", metavar="ZONE", help=TZ_HELP), GEOIP,
+    arg("--follow", action="store_true", help="keep following the PATHs in the console (LIVE)"),
+    arg("--bell", action="store_true", help="with --follow: ring the terminal bell on a new or rising incident"),
 ), "Ingest PATHs (if any), analyse, show incidents.")
 
 DESCRIPTION = ("Keyboard-driven console for security analysts: loads auth/syslog, journald, nginx/apache, "

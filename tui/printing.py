@@ -388,3 +388,37 @@ def print_reports(infos: list, *, every: bool, min_severity: str) -> None:
         print(f"{info.incident_id}: {info.path} ({info.pages} pages, {info.seconds:.1f}s)")
     if every and not infos:
         print(f"no incident at or above {min_severity} in the latest run; nothing written")
+
+
+def print_follow_event(event, *, as_json: bool, stats: bool = False) -> None:
+    """One report of ``vedette follow``. ``--json``: one JSON line per new or changed incident on
+    stdout (the contract's incident plus ``change``); ``stats``: every report as a JSON line on
+    stderr (ingests with their lag, notices, analyses), for tools that watch the follow itself."""
+    if stats:
+        rec = {"kind": event.kind, "at": round(event.at, 3)}
+        if event.path:
+            rec["path"] = event.path
+        if event.kind == "ingested":
+            rec.update(lines=event.lines, events=event.events, lag_s=event.lag_s, rate=round(event.rate, 1))
+        elif event.message:
+            rec["message"] = event.message
+        if event.update is not None:
+            u = event.update
+            rec.update(run_id=u.run_id, mode=u.mode, incidents=u.incidents, seconds=round(u.seconds, 3),
+                       sessions_recomputed=u.sessions_recomputed, changes=len(u.changes))
+        print(json.dumps(rec, ensure_ascii=True), file=sys.stderr, flush=True)
+    if event.kind == "analysis" and event.update is not None:
+        for change in event.update.changes:
+            if as_json:
+                print(json.dumps(jsonable(change.as_json()), ensure_ascii=True), flush=True)
+            else:
+                inc = change.incident
+                was = f" (was {change.previous_severity})" if change.change == "severity_up" else ""
+                ips = ", ".join(inc["src_ips"][:3]) + (" …" if len(inc["src_ips"]) > 3 else "")
+                print(visible(f"{dt.datetime.now():%H:%M:%S} {change.change:<11} {inc['id']} {inc['severity']}{was} "
+                              f"{inc['category']} risk {inc['risk']} {ips} ({inc['events']:,} events)"), flush=True)
+    elif event.kind in ("notice", "error") and not stats:
+        where = f"{relative(event.path)}: " if event.path else ""
+        err(visible(f"follow: {where}{event.message}"))
+    elif event.kind == "started" and not as_json and not stats:
+        err(visible(f"following {event.message} (ctrl-c stops)"))

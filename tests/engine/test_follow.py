@@ -197,3 +197,35 @@ def test_a_brute_force_appended_mid_follow_becomes_a_new_incident(tmp_path, case
     shape = lambda incs: sorted((i["category"], i["severity"], tuple(i["src_ips"]), i["events"]) for i in incs)  # noqa: E731
     assert shape(live_incidents) == shape(load_incidents(case, full.run_id)[1])
     assert any(e.kind == "stopped" for e in run.events)
+
+
+def test_follow_json_prints_incident_changes_and_stops_cleanly_on_ctrl_c(tmp_path) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    log = tmp_path / "auth.log"
+    append(log, [ordinary_auth(i) for i in range(100)])
+    db = tmp_path / "case.duckdb"
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "follow", str(log), "--db", str(db), "--json",
+                             "--no-llm", "--stats"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    try:
+        line = proc.stderr.readline()
+        while line and '"kind": "analysis"' not in line:
+            line = proc.stderr.readline()
+        assert json.loads(line)["mode"] == "full"
+        append(log, [failed_password(i, "203.0.113.77") for i in range(200)])
+        printed = json.loads(proc.stdout.readline())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, errors = proc.communicate(timeout=60)
+    assert proc.returncode == 0, errors[-500:]
+    assert printed["change"] == "new" and printed["category"] == "brute_force"
+    assert printed["src_ips"] == ["203.0.113.77"] and printed["id"].startswith("INC-")
+    assert {"severity", "risk", "first_seen", "last_seen", "users", "hosts", "sessions", "events", "techniques",
+            "summary", "summary_source", "top_features"} <= set(printed)
+    assert '"kind": "stopped"' in errors
+    with Case.open(db, read_only=True) as case:  # closed consistent: opens, every line there once
+        assert case.con.execute("SELECT count(*), count(DISTINCT raw) FROM events").fetchone() == (300, 300)
