@@ -341,11 +341,13 @@ def _looks_binary(head: bytes) -> float | None:
     return None
 
 
-def _iter_chunks(stream: BinaryIO, chunk_bytes: int, growing: bool = False) -> Iterator[tuple[bytes, str | None]]:
+def _iter_chunks(stream: BinaryIO, chunk_bytes: int, growing: bool = False,
+                 limit: int | None = None) -> Iterator[tuple[bytes, str | None]]:
     """Chunks of whole lines; the last element may carry the reason reading stopped early.
 
     ``growing``: the file is still being written, so a last line without its newline is torn
-    (its writer is mid-line) and is left unread for the next read to take whole.
+    (its writer is mid-line) and is left unread for the next read to take whole. ``limit``: read
+    no more than this many bytes (a file still being written ends, for this read, where it was).
 
     A line longer than two chunks is cut to its start plus a marker, so memory stays bounded;
     the line is then rejected as over-long by the parser.
@@ -354,8 +356,11 @@ def _iter_chunks(stream: BinaryIO, chunk_bytes: int, growing: bool = False) -> I
     overlong = False
     while True:
         error = None
+        want = chunk_bytes if limit is None else min(chunk_bytes, limit)
         try:
-            data = stream.read(chunk_bytes)
+            data = stream.read(want) if want > 0 else b""
+            if limit is not None:
+                limit -= len(data)
         except _READ_ERRORS as exc:
             data, error = b"", _describe_read_error(exc)
         if not data:
@@ -624,8 +629,12 @@ def _ingest_file(
         note = None
         source_id = source.id if source else None
         read_any = False
+        # A file being written is read up to its size now: what its writer adds meanwhile is the
+        # next read's, so one busy file does not hold the reader (and the other files) forever.
+        plain_growing = growing and compression is None
+        limit = max(0, st.st_size - offset) if plain_growing else None
         chunks = (_iter_records(rest, chunk_bytes, fmt.record_bytes) if binary
-                  else _iter_chunks(rest, chunk_bytes, growing and compression is None))
+                  else _iter_chunks(rest, chunk_bytes, plain_growing, limit))
         for chunk, error in chunks:
             if chunk:
                 if fmt is None:
