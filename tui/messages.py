@@ -119,12 +119,8 @@ class PlanLoaded(Message):
     error: str | None = None
 
 
+@dataclass
 class Followed(Message):
     """Something the live follow reported (an ``engine.follow.FollowEvent``)."""
 
-    event: Any
-
-    def can_replace(self, message: Message) -> bool:
-        # Ingest reports come per file per batch; the latest one carries the current rate and lag.
-        return (isinstance(message, Followed) and message.event.kind == "ingested"
-                and self.event.kind == "ingested")
+    event: Any  # not coalesced: a few per second at most, and each carries its events to count

@@ -69,8 +69,8 @@ async def test_events_browser_tails_new_rows(tmp_path, make_app):
         pane = app.screen.pane
         await pilot.press("T")
         assert pane.tail
-        newest = ordinary_auth(777777)
+        newest = failed_password(777777, "192.0.2.77", "tailcheck")
         append(log, [ordinary_auth(1000 + i) for i in range(20)] + [newest])
         await until(pilot, lambda: pane.page is not None and any(
-            "787777" in str(v) for v in pane.table.rows[pane.table.cursor_row] if v))
+            "tailcheck" in str(v) for v in pane.table.rows[pane.table.cursor_row] if v))
         assert pane.table.cursor_row == len(pane.table.rows) - 1
