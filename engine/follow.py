@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import config
-from engine.ingest import _rotation_key, expand_paths, ingest
+from engine.ingest import ingest
+from engine.logfiles import rotation_key, expand_paths
 from engine.live import LiveAnalysis, LiveUpdate
 from store.case import Case
 
@@ -203,16 +204,16 @@ class Follower:
         rotations of a named file that appeared while following (``auth.log.1``, ``auth.log.2.gz``)."""
         files, problems = expand_paths(self.paths, self._exclude)
         named = {str(c.path) for c in files}
-        bases = {_rotation_key(Path(p))[:2] for p in named}
+        bases = {rotation_key(Path(p))[:2] for p in named}
         for p in added:
-            if p not in named and _rotation_key(Path(p))[:2] in bases and os.path.isfile(p):
+            if p not in named and rotation_key(Path(p))[:2] in bases and os.path.isfile(p):
                 self._extra.add(p)
         for prob in problems:
             self._say_problem(prob.path, prob.reason)
         for p in named:
             self._reported.pop(p, None)
         self._extra = {p for p in self._extra if os.path.isfile(p)}
-        return sorted(named | self._extra, key=lambda p: _rotation_key(Path(p)))
+        return sorted(named | self._extra, key=lambda p: rotation_key(Path(p)))
 
     # --- ingest -----------------------------------------------------------------------------
 

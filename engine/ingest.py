@@ -13,15 +13,10 @@ lines arrive exactly once, an unchanged file adds nothing, and a file renamed by
 
 from __future__ import annotations
 
-import bz2
-import glob
 import hashlib
 import io
-import lzma
 import os
-import re
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +25,10 @@ from typing import BinaryIO
 from engine import config
 from engine.formats import FileContext, LogFormat, all_formats, detect_binary_format, detect_format, get_format
 from engine.formats.base import decode_lines, run_format
+from engine.logfiles import (  # noqa: F401  (FileProblem and expand_paths: part of this API)
+    READ_ERRORS, FileProblem, Candidate, describe_read_error, iter_chunks, iter_records, looks_binary,
+    open_stream, read_head, expand_paths,
+)
 from store.case import Case
 from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_NAMES, EVENT_TABLES, event_table_for
 
@@ -69,22 +68,6 @@ class FileReport:
         if self.note:
             d["note"] = self.note
         return d
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """A path that could not be ingested (missing, binary, unknown format...).
-
-    ``explicit`` is False for files met while walking a directory: those are reported but are
-    not errors (a /var/log walk meets wtmp and friends).
-    """
-
-    path: str
-    reason: str
-    explicit: bool = True
-
-    def as_json(self) -> dict:
-        return {"path": self.path, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -131,287 +114,6 @@ class IngestProgress:
     bytes_total: int
     files_done: int
     files_total: int
-
-
-@dataclass
-class _Candidate:
-    path: Path
-    explicit: bool
-    size: int = 0
-
-
-# --- finding files ----------------------------------------------------------------------------
-
-_COMPRESSED = (".gz", ".bz2", ".xz")
-_ROTATION_NUM = re.compile(r"^(?P<base>.+?)\.(?P<n>\d{1,4})$")
-_ROTATION_DATE = re.compile(r"^(?P<base>.+?)[-.](?P<d>(?:19|20)\d{6}(?:\d{2})?)$")
-
-
-def _rotation_key(path: Path) -> tuple[str, str, int, str]:
-    """Sort key putting a rotated set oldest first: auth.log.3.gz, auth.log.2.gz, auth.log.1, auth.log.
-
-    Numbered rotations are older the higher the number; dated ones (auth.log-20261101) are older
-    the earlier the date; the live file comes last.
-    """
-    name = path.name
-    for ext in _COMPRESSED:
-        if name.endswith(ext):
-            name = name[: -len(ext)]
-            break
-    m = _ROTATION_NUM.match(name)
-    if m:
-        return (str(path.parent), m.group("base"), -int(m.group("n")), "")
-    m = _ROTATION_DATE.match(name)
-    if m:
-        return (str(path.parent), m.group("base"), -(10**9), m.group("d"))
-    return (str(path.parent), name, 0, "")
-
-
-def expand_paths(
-    paths: Sequence[str | os.PathLike], exclude: Iterable[str | os.PathLike] = ()
-) -> tuple[list[_Candidate], list[FileProblem]]:
-    """Files named by ``paths`` (files, directories walked, globs), each rotated set oldest first.
-
-    ``exclude``: files never to read (the case file itself and its WAL, when a walk meets them).
-    """
-    found: dict[Path, _Candidate] = {}
-    problems: list[FileProblem] = []
-    for raw in paths:
-        text = os.fspath(raw)
-        if any(ch in text for ch in "*?[") and not os.path.exists(text):
-            matches = sorted(glob.glob(text, recursive=True))
-            if not matches:
-                problems.append(FileProblem(text, "no file matches this pattern"))
-            for m in matches:
-                _add_path(Path(m), True, found, problems)
-            continue
-        p = Path(text)
-        if not p.exists():
-            problems.append(FileProblem(text, "no such file or directory"))
-            continue
-        _add_path(p, True, found, problems)
-    skip = {Path(p).resolve() for p in exclude}
-    files = sorted((c for c in found.values() if c.path not in skip), key=lambda c: _rotation_key(c.path))
-    return files, problems
-
-
-def _add_path(p: Path, explicit: bool, found: dict[Path, _Candidate], problems: list[FileProblem]) -> None:
-    if p.is_dir():
-        for root, dirs, names in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(names):
-                if name.startswith("."):
-                    continue
-                _add_path(Path(root) / name, False, found, problems)
-        return
-    if not p.is_file():
-        problems.append(FileProblem(str(p), "not a regular file", explicit))
-        return
-    if not os.access(p, os.R_OK):
-        problems.append(FileProblem(str(p), "permission denied", explicit))
-        return
-    key = p.resolve()
-    if key not in found:
-        found[key] = _Candidate(key, explicit, p.stat().st_size)
-    elif explicit:
-        found[key].explicit = True
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _open_stream(path: Path) -> tuple[BinaryIO, str | None]:
-    """The file's decompressed bytes, by magic number rather than by name."""
-    with open(path, "rb") as f:
-        magic = f.read(6)
-    if magic.startswith(b"\x1f\x8b"):
-        return _GzipStream(open(path, "rb")), "gzip"
-    if magic.startswith(b"BZh"):
-        return bz2.open(path, "rb"), "bzip2"
-    if magic.startswith(b"\xfd7zXZ\x00"):
-        return lzma.open(path, "rb"), "xz"
-    return open(path, "rb"), None
-
-
-_READ_ERRORS = (EOFError, zlib.error, OSError, lzma.LZMAError, ValueError)
-
-
-class _GzipStream(io.RawIOBase):
-    """Streaming gzip (multi-member) that hands out every byte it could decompress.
-
-    ``gzip.GzipFile`` raises at a truncated end and loses what its last read had decompressed;
-    here a damaged archive yields all its readable data first, then ``EOFError``.
-    """
-
-    _BLOCK = 1 << 20
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self._d = zlib.decompressobj(wbits=31)
-        self._buf = bytearray()
-        self._pos = 0
-        self._error: BaseException | None = None
-        self._done = False
-
-    def _fill(self, want: int) -> None:
-        while len(self._buf) < want and not self._done:
-            block = self._raw.read(self._BLOCK)
-            if not block:
-                if not self._d.eof:
-                    self._error = EOFError("truncated gzip")
-                self._done = True
-                break
-            try:
-                out = self._d.decompress(block)
-                self._buf += out
-                while self._d.eof and self._d.unused_data:
-                    rest = self._d.unused_data
-                    self._d = zlib.decompressobj(wbits=31)
-                    self._buf += self._d.decompress(rest)
-            except zlib.error as exc:
-                self._error = exc
-                self._done = True
-
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
-        self._fill(n if n >= 0 else 1 << 62)
-        if not self._buf and self._error is not None:
-            err, self._error = self._error, None
-            raise err
-        take = len(self._buf) if n < 0 else min(n, len(self._buf))
-        out = bytes(self._buf[:take])
-        del self._buf[:take]
-        self._pos += take
-        return out
-
-    def seek(self, offset: int, whence: int = 0) -> int:  # forward only: what resuming needs
-        if whence != 0 or offset < self._pos:
-            raise ValueError("gzip stream seeks forward only")
-        while self._pos < offset:
-            if not self.read(min(self._BLOCK * 8, offset - self._pos)):
-                break
-        return self._pos
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def _read_head(stream: BinaryIO) -> tuple[bytes, str | None]:
-    """Up to HEAD_BYTES from the start, and the reason reading stopped early, if it did."""
-    parts: list[bytes] = []
-    size = 0
-    try:
-        while size < config.HEAD_BYTES:
-            data = stream.read(config.HEAD_BYTES - size)
-            if not data:
-                break
-            parts.append(data)
-            size += len(data)
-    except _READ_ERRORS as exc:
-        return b"".join(parts), _describe_read_error(exc)
-    return b"".join(parts), None
-
-
-def _describe_read_error(exc: BaseException) -> str:
-    if isinstance(exc, EOFError):
-        return "compressed file is truncated (ended before the end-of-stream marker)"
-    if isinstance(exc, zlib.error):
-        return f"compressed data is corrupt ({exc})"
-    return f"read error: {exc}"
-
-
-def _looks_binary(head: bytes) -> float | None:
-    """Share of non-text bytes in the head when it says "binary", else None.
-
-    Text logs hold printable bytes, tabs, newlines and mostly valid UTF-8; a few NULs or stray
-    bytes do not make a file binary (those lines are kept with visible escapes), but a file whose
-    start is full of control bytes or invalid UTF-8 is data, not a log.
-    """
-    sample = head[:8192]
-    if not sample:
-        return None
-    controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 13, 27))
-    invalid = sample.decode("utf-8", "replace").count("\ufffd")
-    share = (controls + invalid) / len(sample)
-    if controls / len(sample) > config.BINARY_CONTROL_SHARE or share > 2 * config.BINARY_CONTROL_SHARE:
-        return share
-    return None
-
-
-def _iter_chunks(stream: BinaryIO, chunk_bytes: int, growing: bool = False,
-                 limit: int | None = None) -> Iterator[tuple[bytes, str | None]]:
-    """Chunks of whole lines; the last element may carry the reason reading stopped early.
-
-    ``growing``: the file is still being written, so a last line without its newline is torn
-    (its writer is mid-line) and is left unread for the next read to take whole. ``limit``: read
-    no more than this many bytes (a file still being written ends, for this read, where it was).
-
-    A line longer than two chunks is cut to its start plus a marker, so memory stays bounded;
-    the line is then rejected as over-long by the parser.
-    """
-    pending = b""
-    overlong = False
-    while True:
-        error = None
-        want = chunk_bytes if limit is None else min(chunk_bytes, limit)
-        try:
-            data = stream.read(want) if want > 0 else b""
-            if limit is not None:
-                limit -= len(data)
-        except _READ_ERRORS as exc:
-            data, error = b"", _describe_read_error(exc)
-        if not data:
-            if error:
-                # A damaged or still-growing archive: keep its whole lines, leave the torn last
-                # one unread so that a later ingest of the complete file picks it up whole.
-                cut = pending.rfind(b"\n")
-                yield (pending[: cut + 1] if cut >= 0 else b""), error
-            elif pending and not growing:
-                yield pending, None
-            return
-        if overlong:
-            cut = data.find(b"\n")
-            if cut < 0:
-                continue
-            pending += data[cut:]
-            data = b""
-            overlong = False
-        else:
-            pending += data
-        cut = pending.rfind(b"\n")
-        if cut < 0:
-            if len(pending) > 2 * chunk_bytes:
-                pending = pending[: config.MAX_LINE_CHARS + 4096]
-                overlong = True
-            continue
-        yield pending[: cut + 1], None
-        pending = pending[cut + 1 :]
-
-
-def _iter_records(stream: BinaryIO, chunk_bytes: int, record: int) -> Iterator[tuple[bytes, str | None]]:
-    """Chunks of whole fixed-size records; at the end of the file, a truncated last record too
-    (the format rejects it with its reason). A read error keeps the whole records read so far."""
-    size = max(record, chunk_bytes // record * record)
-    pending = b""
-    while True:
-        try:
-            data = stream.read(size)
-        except _READ_ERRORS as exc:
-            whole = len(pending) // record * record
-            yield pending[:whole], _describe_read_error(exc)
-            return
-        if not data:
-            if pending:
-                yield pending, None
-            return
-        pending += data
-        whole = len(pending) // record * record
-        if whole >= size:
-            yield pending[:whole], None
-            pending = pending[whole:]
 
 
 def _binary_format(head: bytes, path: str, forced: LogFormat | None, source: _Source | None) -> LogFormat | None:
@@ -550,7 +252,7 @@ def _check_timezone(case: Case, tz: str) -> None:
 
 def _ingest_file(
     case: Case,
-    cand: _Candidate,
+    cand: Candidate,
     forced: LogFormat | None,
     tz: str,
     chunk_bytes: int,
@@ -560,11 +262,11 @@ def _ingest_file(
 ) -> FileReport | FileProblem:
     path = str(cand.path)
     try:
-        stream, compression = _open_stream(cand.path)
+        stream, compression = open_stream(cand.path)
     except OSError as exc:
         return FileProblem(path, f"cannot open: {exc.strerror or exc}", cand.explicit)
     with stream:
-        head, head_error = _read_head(stream)
+        head, head_error = read_head(stream)
         if growing and compression and head_error:
             # Its head may be shorter than the fingerprint that would recognise it: wait.
             return FileProblem(path, "compressed file is still being written", False)
@@ -573,7 +275,7 @@ def _ingest_file(
                 return FileProblem(path, head_error, cand.explicit)
         source = _find_source(case, path, head) if head else None
         binary = _binary_format(head, path, forced, source)
-        share = None if binary else _looks_binary(head)
+        share = None if binary else looks_binary(head)
         if share is not None:
             what = "decompressed bytes" if compression else "bytes"
             return FileProblem(
@@ -621,8 +323,8 @@ def _ingest_file(
             else:
                 stream.seek(offset)
                 rest = stream
-        except _READ_ERRORS as exc:
-            return FileProblem(path, _describe_read_error(exc), cand.explicit)
+        except READ_ERRORS as exc:
+            return FileProblem(path, describe_read_error(exc), cand.explicit)
 
         counts = {"lines": 0, "events": 0, "rejected": 0, "skipped": 0}
         status = "appended" if source else "ingested"
@@ -633,8 +335,8 @@ def _ingest_file(
         # next read's, so one busy file does not hold the reader (and the other files) forever.
         plain_growing = growing and compression is None
         limit = max(0, st.st_size - offset) if plain_growing else None
-        chunks = (_iter_records(rest, chunk_bytes, fmt.record_bytes) if binary
-                  else _iter_chunks(rest, chunk_bytes, plain_growing, limit))
+        chunks = (iter_records(rest, chunk_bytes, fmt.record_bytes) if binary
+                  else iter_chunks(rest, chunk_bytes, plain_growing, limit))
         for chunk, error in chunks:
             if chunk:
                 if fmt is None:
