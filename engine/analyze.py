@@ -274,13 +274,17 @@ def store_run(case: Case, run_id: str, started: datetime, scores: dict[str, scor
                 )
             for inc in found:
                 con.execute(
-                    "INSERT INTO incidents VALUES ($run, $id, $cat, $sev, $risk, $first, $last, $ips, $users, $hosts, "
-                    "$sessions, $events, $tech, $rules, $top, $summary, $source, $key)",
+                    "INSERT INTO incidents (run_id, id, category, severity, risk, first_seen, last_seen, src_ips, users, "
+                    "hosts, sessions, events, techniques, rules, top_features, summary, summary_source, key, "
+                    "compromised, compromised_login) "
+                    "VALUES ($run, $id, $cat, $sev, $risk, $first, $last, $ips, $users, $hosts, "
+                    "$sessions, $events, $tech, $rules, $top, $summary, $source, $key, $compromised, $login)",
                     {"run": run_id, "id": inc.id, "cat": inc.category, "sev": inc.severity, "risk": inc.risk,
                      "first": inc.first_seen, "last": inc.last_seen, "ips": inc.src_ips, "users": inc.users,
                      "hosts": inc.hosts, "sessions": inc.sessions, "events": inc.events, "tech": inc.techniques,
                      "rules": inc.rules, "top": json.dumps(inc.top_features), "summary": inc.summary,
-                     "source": inc.summary_source, "key": incident_key(inc)},
+                     "source": inc.summary_source, "key": incident_key(inc), "compromised": inc.compromised,
+                     "login": json.dumps(login_json(inc.compromised_login)) if inc.compromised_login else None},
                 )
             con.execute(
                 "INSERT INTO runs VALUES ($run, $started, $finished, $secs, 'complete', $params, $features, $model, "
@@ -292,6 +296,15 @@ def store_run(case: Case, run_id: str, started: datetime, scores: dict[str, scor
             )
     finally:
         con.unregister("_scored")
+
+
+def login_json(login: dict | None) -> dict | None:
+    """The login that shows a compromise, JSON-ready (``ts`` as ISO 8601)."""
+    if not login:
+        return None
+    ts = login.get("ts")
+    return {"user": login.get("user"), "src_ip": login.get("src_ip"),
+            "ts": ts.isoformat() if hasattr(ts, "isoformat") else ts}
 
 
 def incident_key(inc: Incident) -> str:
@@ -313,7 +326,8 @@ def load_incidents(case: Case, run_id: str | None = None) -> tuple[str | None, l
         return None, []
     rows = case.con.execute(
         "SELECT id, category, severity, risk, first_seen, last_seen, src_ips, users, hosts, sessions, events, "
-        "techniques, summary, summary_source, top_features FROM incidents WHERE run_id = $run ORDER BY id",
+        "techniques, summary, summary_source, top_features, coalesce(compromised, false), compromised_login "
+        "FROM incidents WHERE run_id = $run ORDER BY id",
         {"run": run_id},
     ).fetchall()
     out = []
@@ -325,5 +339,6 @@ def load_incidents(case: Case, run_id: str | None = None) -> tuple[str | None, l
             "sessions": r[9], "events": r[10], "techniques": list(r[11] or []),
             "summary": r[12], "summary_source": r[13], "top_features": json.loads(r[14] or "[]"),
             "geo": enrich.geo_json(case.con, r[6] or []),
+            "compromised": bool(r[15]), "compromised_login": json.loads(r[16]) if r[16] else None,
         })
     return run_id, out

@@ -36,6 +36,9 @@ SSH_CONN_GAP_S = 3600
 WEB_GAP_S = 30 * 60
 # Network flows / IDS alerts of one source: one window per hour of silence.
 FLOW_GAP_S = 3600
+# Web logins of one source: as for SSH, two hours keep a slow brute force (a try every few
+# minutes) in one window, whatever user agents it rotates through.
+WEB_LOGIN_GAP_S = 2 * 3600
 
 # --- features ---------------------------------------------------------------------------------
 # Paths that legitimate visitors of most sites never request; scanners and exploit kits do.
@@ -61,6 +64,29 @@ TOOL_UA_RE = (
     r"scrapy|httpclient|java/|okhttp|zmeu|morfeus|censys|expanse|l9explore)"
 )
 CRAWLER_UA_RE = r"(?i)(googlebot|bingbot|yandex|baiduspider|duckduckbot|ahrefsbot|semrushbot|applebot|slurp|petalbot|mj12bot|crawler|spider|bot\b)"
+# Login-like endpoints (matched, case-insensitively, at the end of the path without its query):
+# a POST to one of these is a credential submission. Data, not code: add a site's own here.
+LOGIN_PATHS = (
+    r"/log-?in(\.php|\.html?|\.aspx?|\.jsp|\.do|\.action)?", r"/sign-?in", r"/signon", r"/log-?on",
+    r"/wp-login\.php", r"/xmlrpc\.php", r"/user/login", r"/users/sign_in", r"/account/login",
+    r"/sessions?", r"/auth(enticate)?", r"/api/(.*/)?auth[a-z_-]*(/[a-z_-]+)?", r"/oauth2?/token", r"/connect/token",
+    r"/protocol/openid-connect/token", r"/j_security_check", r"/administrator(/index\.php)?",
+    r"/admin/login(\.php)?", r"/owa/auth\.owa", r"/remote/logincheck", r"/cgi-bin/luci",
+)
+LOGIN_PATH_RE = "(?i)(" + "|".join(LOGIN_PATHS) + ")/?$"
+# Answers that mean "wrong credentials" to any login request (basic auth on any path included).
+LOGIN_FAILURE_STATUSES = (401, 403)
+# Redirects that answer a successful form login (the failure re-renders the form instead).
+LOGIN_REDIRECT_STATUSES = (301, 302, 303)
+# A source sending the same (status, size) answer again and again this many times, this fast
+# (per minute), on one login endpoint is being told "wrong password" by a form that says so with a
+# 200; a mobile app refreshing its token every few minutes is far slower.
+WEB_LOGIN_REPEAT_MIN = 10
+WEB_LOGIN_REPEAT_MIN_RATE = 1.0
+WEB_LOGIN_REPEAT_MIN_SHARE = 0.8
+# Zeek conn states of a connection that got no more than a SYN (no answer, or a reset): the mark
+# of a SYN flood when most of a flood's connections are such.
+SYN_ONLY_STATES = ("S0", "REJ")
 # Zeek/Suricata states of a connection that never got an answer (scans hit closed ports).
 FAILED_CONN_STATES = ("S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH")
 # Hours of the day whose share of the case's successful logins is below this are "off hours".
@@ -70,8 +96,9 @@ BEACON_MIN_CONNECTIONS = 12
 
 # --- detection rules (engine/rules.py) --------------------------------------------------------
 # Failed attempts before a success that make it a likely compromise, not a typo (an admin's one
-# mistyped password before a key login is not an incident).
-COMPROMISE_MIN_FAILURES = 3
+# mistyped password before a key login is not an incident, nor a user's three: sshd itself
+# allows three password prompts per connection).
+COMPROMISE_MIN_FAILURES = 4
 # ...or this many different accounts tried from the source before one worked.
 COMPROMISE_MIN_USERS = 3
 # Spraying: at least this many accounts, at most this many attempts per account on average.
@@ -101,6 +128,33 @@ WEB_TOOL_MIN_REQUESTS = 20
 # Web flood: this many requests at this many per minute from one client.
 WEB_DOS_MIN_REQUESTS = 5000
 WEB_DOS_MIN_RATE = 600
+# Web logins: failures from one source (a run of them, mostly failures) that make a brute force,
+# and a heavy one; a form makes retrying cheap, so a run of failures right before a success must
+# be longer than over SSH to mean a guessed password rather than a forgetful customer.
+WEB_BRUTE_MIN_FAILURES = 20
+WEB_BRUTE_HIGH_FAILURES = 60
+WEB_BRUTE_MIN_FAIL_SHARE = 0.8
+WEB_COMPROMISE_MIN_FAILURES = 10
+# Distributed web login attacks: in a WEB_CAMPAIGN_BUCKET_S bucket, at least this many sources fail
+# on one login endpoint, at least CAMPAIGN_SURGE times its mean per bucket, and most of the
+# endpoint's answers then are failures (a sale's crowd of customers mostly gets in). A campaign
+# whose sources try at most WEB_SPRAY_MAX_PER_SOURCE times each is spraying (a password or two
+# per source), more is stuffing (each bot works through leaked pairs).
+WEB_CAMPAIGN_MIN_SOURCES = 10
+WEB_CAMPAIGN_BUCKET_S = 3600
+WEB_CAMPAIGN_MIN_FAIL_SHARE = 0.5
+WEB_SPRAY_MAX_PER_SOURCE = 2.5
+# A campaign source with this many failures right before a success got in.
+WEB_CAMPAIGN_COMPROMISE_MIN_FAILURES = 2
+# Floods in flows: a minute in which one destination (address and port) gets at least this many
+# connections, and at least FLOOD_SURGE times its mean per minute over the case; a single source
+# making that many of them alone is a flood, and with at least FLOOD_MIN_SOURCES sources each
+# making FLOOD_MIN_CONNS_PER_SOURCE, a distributed one. Keyed by port: a port scan spreads over
+# ports and a sweep over hosts, so neither surges on one.
+FLOOD_MIN_PER_MIN = 300
+FLOOD_SURGE = 10.0
+FLOOD_MIN_SOURCES = 10
+FLOOD_MIN_CONNS_PER_SOURCE = 20
 # Port scan / sweep: distinct ports or hosts, mostly unanswered.
 PORTSCAN_MIN_PORTS = 30
 # IDS alerts of no known class from one source before they are an incident by themselves

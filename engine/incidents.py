@@ -19,8 +19,9 @@ import numpy as np
 
 from engine import config
 from engine.explain import aggregate
-from engine.rules import SEVERITY_RANK, by_id
+from engine.rules import SEVERITY_RANK, by_id, is_compromise
 from engine.scoring import KindScores
+from engine.sessions import LOGIN_KINDS, TARGET_KINDS
 
 
 @dataclass
@@ -44,6 +45,10 @@ class Member:
     top_features: list[dict] = field(default_factory=list)
     features: dict[str, float] = field(default_factory=dict)
     logins: list[str] = field(default_factory=list)  # of ``users``, those that logged in
+    targets: list[str] = field(default_factory=list)  # what a campaign converged on (endpoint, service)
+    compromised: bool = False  # a rule saw the attack get in
+    login_user: str | None = None  # who logged in after the failures, and when (compromised only)
+    login_ts: datetime | None = None
 
 
 @dataclass
@@ -67,6 +72,9 @@ class Incident:
     members: list[Member]
     summary: str = ""
     summary_source: str = "offline"
+    compromised: bool = False
+    # The login that shows it: {"user": account or None, "src_ip": ..., "ts": datetime}.
+    compromised_login: dict | None = None
 
 
 def _net24(ip: str | None) -> str | None:
@@ -107,7 +115,8 @@ def _distances(members: list[Member], campaign: bool) -> tuple[np.ndarray, np.nd
     tie = np.where(same_ip, 1.0, np.where(same_net, 0.6, 0.0))
     if campaign:
         vocab: dict[str, int] = {}
-        rows = [[vocab.setdefault(u, len(vocab)) for u in set(m.users)] for m in members]
+        rows = [[vocab.setdefault(u, len(vocab)) for u in set(m.users) | {f"@{t}" for t in m.targets}]
+                for m in members]
         U = np.zeros((n, max(1, len(vocab))))
         for i, cols in enumerate(rows):
             U[i, cols] = 1.0
@@ -128,7 +137,7 @@ def _distances(members: list[Member], campaign: bool) -> tuple[np.ndarray, np.nd
 def _groups(members: list[Member], category: str) -> list[list[int]]:
     """Index groups of one category's members (each member in exactly one group)."""
     n = len(members)
-    campaign = category in ("credential_stuffing", "password_spraying")
+    campaign = category in ("credential_stuffing", "password_spraying", "dos")
     if n == 1:
         return [[0]]
     if n > config.MAX_PAIRWISE_SESSIONS:
@@ -203,7 +212,7 @@ def build(members: list[Member], background: list[Member]) -> list[Incident]:
     drafts.extend(sorted(leftovers.items()))
     if background:
         drafts.append(("background_noise", background))
-    incidents = [_incident(cat, gm) for cat, gm in drafts]
+    incidents = [_incident(_one_source_category(cat, gm), gm) for cat, gm in drafts]
     incidents.sort(key=lambda inc: (-inc.risk, -SEVERITY_RANK[inc.severity], inc.first_seen, inc.src_ips[:1]))
     for k, inc in enumerate(incidents, 1):
         inc.id = f"INC-{k:04d}"
@@ -237,6 +246,15 @@ def _merge_by_source(groups: list[list[Member]]) -> list[list[Member]]:
     return [out[k] for k in sorted(out)]
 
 
+def _one_source_category(category: str, gm: list[Member]) -> str:
+    """Credential stuffing is many sources: one source working through accounts, however slowly,
+    is a brute force, or spraying where a rule saw many accounts tried a few times each."""
+    if category != "credential_stuffing" or len({m.src_ip for m in gm if m.src_ip}) > 1:
+        return category
+    return "password_spraying" if any(by_id(r).category == "password_spraying" for m in gm for r in m.rules
+                                      if r != "suppressed") else "brute_force"
+
+
 def _ranked(values: list[tuple[str, int]]) -> list[str]:
     totals: dict[str, int] = {}
     for v, w in values:
@@ -250,6 +268,7 @@ def _incident(category: str, gm: list[Member]) -> Incident:
     if category == "background_noise":
         severity = "low"
     risk = max(m.risk for m in gm)
+    got_in = sorted((m for m in gm if m.compromised and m.login_ts is not None), key=lambda m: m.login_ts)
     if category != "background_noise" and len(gm) > 1:
         # A campaign is worse than any one of its sessions, a little.
         risk = min(100, risk + min(5, int(np.log2(len(gm)))))
@@ -269,6 +288,9 @@ def _incident(category: str, gm: list[Member]) -> Incident:
         top_features=aggregate([m.top_features for m in gm]),
         rules=sorted({r for m in gm for r in m.rules}, key=lambda r: (-SEVERITY_RANK[by_id(r).severity], r)),
         members=gm,
+        compromised=any(m.compromised for m in gm),
+        compromised_login=({"user": got_in[0].login_user, "src_ip": got_in[0].src_ip, "ts": got_in[0].login_ts}
+                           if got_in else None),
     )
 
 
@@ -285,6 +307,14 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
             f"SELECT session_id, src_ip, coalesce(users, []), coalesce(hosts, []), first_ts, last_ts, events, "
             f"coalesce(logins, []) FROM feat_{kind} ORDER BY session_id"
         ).fetchall()
+        extra = {}
+        if kind in LOGIN_KINDS:
+            extra = {r[0]: r[1:] for r in con.execute(
+                f"SELECT session_id, login_user, login_ts FROM feat_{kind} WHERE login_ts IS NOT NULL").fetchall()}
+        targets = {}
+        if kind in TARGET_KINDS:
+            targets = dict(con.execute(
+                f"SELECT session_id, targets FROM feat_{kind} WHERE len(coalesce(targets, [])) > 0").fetchall())
         names = ks.feature_names
         raw_rows = ks.raw.astype(float).tolist()  # Python floats at once: indexing numpy per value is slow
         for i in wanted:
@@ -298,6 +328,10 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
                 top_features=explanations.get(sid, []),
                 features=dict(zip(names, raw_rows[i])),
                 logins=[u for u in logged_in if u is not None],
+                targets=list(targets.get(sid) or []),
+                compromised=is_compromise(ks.rules[i]),
             )
+            if m.compromised and sid in extra:
+                m.login_user, m.login_ts = extra[sid]
             (background if m.category == "background_noise" else flagged).append(m)
     return flagged, background

@@ -20,7 +20,9 @@ SEVERITY_BASE_RISK = {"info": 5, "low": 25, "medium": 50, "high": 70, "critical"
 @dataclass(frozen=True)
 class Rule:
     """id: stable name; kind: the session kind it reads; when: SQL condition over its features;
-    category/technique/severity: what a hit means; why: one line for the analyst."""
+    category/technique/severity: what a hit means; why: one line for the analyst; also: further
+    techniques a hit means; compromise: a hit means the attack got in (a login after failures):
+    the session keeps the category of the attack family it belongs to and ``compromised`` is set."""
 
     id: str
     kind: str
@@ -29,6 +31,8 @@ class Rule:
     technique: str | None
     severity: str
     why: str
+    also: tuple[str, ...] = ()
+    compromise: bool = False
 
 
 c = config
@@ -44,8 +48,9 @@ RULES: tuple[Rule, ...] = (
     Rule("ssh.login_after_failures", "ssh_source",
          f"success_after_failures = 1 AND (failures_before_success >= {c.COMPROMISE_MIN_FAILURES} "
          f"OR distinct_users >= {c.COMPROMISE_MIN_USERS}) AND honeypot_logins = 0",
-         "suspicious_login", "T1078", "critical",
-         "a login succeeded from a source after its failed attempts"),
+         "brute_force", "T1110.001", "critical",
+         "the brute force succeeded: a login from the source after its failed attempts",
+         also=("T1078",), compromise=True),
     Rule("ssh.new_source_odd_login", "ssh_source",
          "new_source_logins >= 1 AND (unusual_method_logins >= 1 OR off_hours_share >= 0.5)",
          "suspicious_login", "T1078", "medium",
@@ -106,7 +111,51 @@ RULES: tuple[Rule, ...] = (
          f"requests >= {c.WEB_DOS_MIN_REQUESTS} AND requests_per_min >= {c.WEB_DOS_MIN_RATE}",
          "dos", "T1499", "high",
          "a request rate far above any normal client"),
+    # --- web logins ------------------------------------------------------------------------------
+    Rule("web.login_after_failures", "web_login",
+         f"failures_before_success >= {c.WEB_COMPROMISE_MIN_FAILURES}",
+         "brute_force", "T1110.001", "critical",
+         "the brute force succeeded: a run of failed logins, then a redirect or another answer",
+         also=("T1078",), compromise=True),
+    Rule("web.campaign_login", "web_login",
+         f"failures_before_success >= {c.WEB_CAMPAIGN_COMPROMISE_MIN_FAILURES} "
+         f"AND campaign_sources >= {c.WEB_CAMPAIGN_MIN_SOURCES}",
+         "credential_stuffing", "T1110.004", "critical",
+         "a source of a distributed login attack got in after its failed attempts",
+         also=("T1078",), compromise=True),
+    Rule("web.brute_force_heavy", "web_login",
+         f"login_failures >= {c.WEB_BRUTE_HIGH_FAILURES} AND login_fail_share >= {c.WEB_BRUTE_MIN_FAIL_SHARE}",
+         "brute_force", "T1110.001", "high",
+         "many failed logins over HTTP from one source"),
+    Rule("web.brute_force", "web_login",
+         f"login_failures >= {c.WEB_BRUTE_MIN_FAILURES} AND login_fail_share >= {c.WEB_BRUTE_MIN_FAIL_SHARE}",
+         "brute_force", "T1110.001", "medium",
+         "repeated failed logins over HTTP from one source"),
+    Rule("web.password_spraying_accounts", "web_login",
+         f"distinct_users >= {c.SPRAY_MIN_USERS} AND login_failures >= {c.SPRAY_MIN_USERS} "
+         f"AND login_failures <= {c.SPRAY_MAX_PER_USER} * distinct_users",
+         "password_spraying", "T1110.003", "high",
+         "one source tried many accounts over HTTP with few passwords each"),
+    Rule("web.password_spraying", "web_login",
+         f"campaign_sources >= {c.WEB_CAMPAIGN_MIN_SOURCES} AND login_failures BETWEEN 1 AND "
+         f"{c.WEB_BRUTE_MIN_FAILURES - 1} AND campaign_failures_per_source <= {c.WEB_SPRAY_MAX_PER_SOURCE}",
+         "password_spraying", "T1110.003", "high",
+         "many sources at once fail on one login endpoint, a try or two each"),
+    Rule("web.credential_stuffing", "web_login",
+         f"campaign_sources >= {c.WEB_CAMPAIGN_MIN_SOURCES} AND login_failures BETWEEN 1 AND "
+         f"{c.WEB_BRUTE_MIN_FAILURES - 1} AND campaign_failures_per_source > {c.WEB_SPRAY_MAX_PER_SOURCE}",
+         "credential_stuffing", "T1110.004", "high",
+         "a surge of sources failing on one login endpoint, several tries each"),
     # --- flows ---------------------------------------------------------------------------------
+    Rule("net.flood", "flow",
+         f"flood_conns >= {c.FLOOD_MIN_PER_MIN} AND distinct_dst_ports < {c.PORTSCAN_MIN_PORTS}",
+         "dos", "T1499", "high",
+         "one source opened connections to one service far faster than it is ever used"),
+    Rule("net.distributed_flood", "flow",
+         f"flood_sources >= {c.FLOOD_MIN_SOURCES} AND flood_conns >= {c.FLOOD_MIN_CONNS_PER_SOURCE} "
+         f"AND distinct_dst_ports < {c.PORTSCAN_MIN_PORTS}",
+         "dos", "T1498", "high",
+         "many sources at once flood one service with connections"),
     Rule("net.port_scan", "flow",
          f"distinct_dst_ports >= {c.PORTSCAN_MIN_PORTS} AND failed_conn_share >= 0.5",
          "scanner", "T1046", "medium",
@@ -144,6 +193,7 @@ RULES: tuple[Rule, ...] = (
 BACKGROUND_WHEN = {
     "ssh_source": f"failed_attempts BETWEEN 1 AND {c.BACKGROUND_MAX_ATTEMPTS} AND successes = 0",
     "web": "FALSE",
+    "web_login": "FALSE",
     "flow": "FALSE",
     "beacon": "FALSE",
     "ids": "FALSE",
@@ -157,10 +207,20 @@ ANOMALY_ELIGIBLE = {
     "ssh_source": "failed_attempts > 0 OR new_source_logins > 0 OR unusual_method_logins > 0 OR preauth_noise > 0",
     "web": "status_4xx_share >= 0.2 OR status_5xx_share >= 0.2 OR sensitive_path_hits > 0 OR injection_hits > 0 "
            "OR tool_user_agent = 1 OR empty_user_agent = 1",
+    "web_login": "login_failures >= 5 AND login_fail_share >= 0.5",
     "flow": "failed_conn_share >= 0.2 OR src_mbytes >= 50",
     "beacon": "FALSE",
     "ids": "alerts > 0",
 }
+
+
+# The categories a brute force's success keeps: the family that got in.
+BRUTE_FAMILY = ("brute_force", "password_spraying", "credential_stuffing")
+
+
+def is_compromise(rule_ids) -> bool:
+    """Whether any of these rules means the attack got in (unknown ids, e.g. ``suppressed``, do not)."""
+    return any(r in _COMPROMISE for r in rule_ids)
 
 
 def rules_for(kind: str) -> tuple[Rule, ...]:
@@ -172,3 +232,6 @@ def by_id(rule_id: str) -> Rule:
         if r.id == rule_id:
             return r
     raise KeyError(rule_id)
+
+
+_COMPROMISE = frozenset(r.id for r in RULES if r.compromise)

@@ -14,7 +14,8 @@ import duckdb
 import numpy as np
 
 from engine import config
-from engine.rules import ANOMALY_ELIGIBLE, BACKGROUND_WHEN, SEVERITY_BASE_RISK, SEVERITY_RANK, rules_for
+from engine.rules import (ANOMALY_ELIGIBLE, BACKGROUND_WHEN, BRUTE_FAMILY, SEVERITY_BASE_RISK, SEVERITY_RANK,
+                          rules_for)
 from engine.sessions import FEATURES
 
 
@@ -106,8 +107,8 @@ def _assign(ks: KindScores) -> None:
             cap = 100 if sev == "critical" else SEVERITY_BASE_RISK[_next(sev)] - 1
             risk[i] = min(cap, base + int(round(bump[i])))
             ks.severity.append(sev)
-            ks.category.append(top.category)
-            ks.techniques.append(sorted({r.technique for r in hits if r.technique}))
+            ks.category.append(_category(top, hits))
+            ks.techniques.append(_techniques(hits))
         elif ks.background[i]:  # the internet's usual noise, however odd one source looks
             risk[i] = 10
             ks.severity.append("low")
@@ -126,6 +127,28 @@ def _assign(ks: KindScores) -> None:
             ks.category.append(None)
             ks.techniques.append([])
     ks.risk = risk
+
+
+def _category(top, hits) -> str:
+    """The top rule's category; a success keeps the category of the attack it ended (spraying
+    that got in is still spraying), its own where nothing else fired."""
+    if not top.compromise:
+        return top.category
+    family = [r for r in hits if not r.compromise and r.category in BRUTE_FAMILY]
+    return max(family, key=lambda r: SEVERITY_RANK[r.severity]).category if family else top.category
+
+
+def _techniques(hits) -> list[str]:
+    """Every technique the hits name; a success's own guess at how it got in (T1110.001) gives
+    way to what another rule saw (spraying, stuffing)."""
+    seen = {t for r in hits if not r.compromise for t in (r.technique, *r.also) if t}
+    out = set(seen)
+    for r in hits:
+        if r.compromise:
+            out.update(r.also)
+            if r.technique and not any(t.startswith("T1110") for t in seen):
+                out.add(r.technique)
+    return sorted(out)
 
 
 def _next(sev: str) -> str:

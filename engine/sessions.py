@@ -11,13 +11,19 @@ A *session* is the unit the analysis scores. Kinds:
   stuffing) counts sources per account in ``CAMPAIGN_BUCKET_S`` buckets where that count surges
   above the account's usual level.
 - ``web``: one (client IP, user agent) pair with a 30-minute inactivity gap.
+- ``web_login``: one source's credential submissions over HTTP (POSTs to login-like endpoints,
+  basic-auth ``401`` answers and what followed them) until ``WEB_LOGIN_GAP_S`` of silence, whatever
+  user agents it shows; brute force, spraying, stuffing and a login after failures over HTTP.
 - ``flow``: one source's Zeek/Suricata flows until ``FLOW_GAP_S`` of silence.
 - ``beacon``: one (source, destination, port) pair over the whole case, for periodicity.
 - ``ids``: one source's Suricata alerts until ``FLOW_GAP_S`` of silence.
 
 ``build(con)`` fills temp tables ``feat_<kind>`` (one row per session: ``session_id``, ``kind``,
 ``src_ip``, ``users``, ``logins`` (of ``users``, those with a successful login), ``hosts``,
-``first_ts``, ``last_ts``, ``events`` and numeric features named in ``FEATURES[kind]``). Everything is SQL: no Python loop touches an event.
+``first_ts``, ``last_ts``, ``events`` and numeric features named in ``FEATURES[kind]``). The kinds in
+``LOGIN_KINDS`` also carry ``login_user`` / ``login_ts`` (the first login after a run of failures:
+who got in, and when), those in ``TARGET_KINDS`` ``targets`` (what a campaign converged on: a login
+endpoint, a flooded address and port). Everything is SQL: no Python loop touches an event.
 """
 
 from __future__ import annotations
@@ -43,9 +49,15 @@ FEATURES: dict[str, tuple[str, ...]] = {
         "sensitive_path_hits", "injection_hits", "tool_user_agent", "crawler_user_agent", "empty_user_agent",
         "post_share", "duration_min",
     ),
+    "web_login": (
+        "login_attempts", "login_failures", "login_fail_share", "login_failures_per_min", "login_successes",
+        "success_after_failures", "failures_before_success", "same_answer_share", "distinct_endpoints",
+        "distinct_user_agents", "distinct_users", "basic_auth_failures", "campaign_sources",
+        "campaign_failures_per_source", "duration_min",
+    ),
     "flow": (
         "flows", "distinct_dst_ips", "distinct_dst_ports", "failed_conn_share", "src_mbytes", "dst_mbytes",
-        "mean_duration_s", "duration_min",
+        "mean_duration_s", "duration_min", "syn_only_share", "peak_dst_per_min", "flood_conns", "flood_sources",
     ),
     "beacon": ("connections", "interval_mean_s", "interval_cv", "span_h", "src_mbytes"),
     "ids": ("alerts", "distinct_signatures", "max_severity", "bruteforce_alerts", "scan_alerts", "exploit_alerts",
@@ -53,6 +65,10 @@ FEATURES: dict[str, tuple[str, ...]] = {
 }
 
 KINDS = tuple(FEATURES)
+# Kinds whose feature tables say who logged in after a run of failures, and when.
+LOGIN_KINDS = ("ssh_source", "web_login")
+# Kinds whose feature tables name what a distributed campaign converged on.
+TARGET_KINDS = ("web_login", "flow")
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,19 @@ def _p() -> dict[str, object]:
         "failed_states": list(config.FAILED_CONN_STATES),
         "off_share": config.OFF_HOURS_MAX_SHARE,
         "beacon_min": config.BEACON_MIN_CONNECTIONS,
+        "login_gap": config.WEB_LOGIN_GAP_S,
+        "login_re": config.LOGIN_PATH_RE,
+        "redirects": list(config.LOGIN_REDIRECT_STATUSES),
+        "fail_statuses": list(config.LOGIN_FAILURE_STATUSES),
+        "repeat_min": config.WEB_LOGIN_REPEAT_MIN,
+        "repeat_rate": config.WEB_LOGIN_REPEAT_MIN_RATE,
+        "repeat_share": config.WEB_LOGIN_REPEAT_MIN_SHARE,
+        "campaign_sources": config.WEB_CAMPAIGN_MIN_SOURCES,
+        "campaign_surge": config.CAMPAIGN_SURGE,
+        "campaign_fail_share": config.WEB_CAMPAIGN_MIN_FAIL_SHARE,
+        "flood_rate": config.FLOOD_MIN_PER_MIN,
+        "flood_surge": config.FLOOD_SURGE,
+        "syn_states": list(config.SYN_ONLY_STATES),
     }
 
 
@@ -272,12 +301,14 @@ def build_ssh(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
                count(*) FILTER (action IN ('session_file_download', 'session_file_upload')) AS downloads,
                list(DISTINCT "user") FILTER ("user" IS NOT NULL AND (is_attempt OR is_success)) AS users,
                list(DISTINCT "user") FILTER (is_success AND "user" IS NOT NULL) AS logins,
-               list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts
+               list(DISTINCT host) FILTER (host IS NOT NULL) AS hosts,
+               arg_min("user", ts) FILTER (is_success) AS login_user, min(ts) FILTER (is_success) AS login_ts
         FROM ev
         GROUP BY src_ip, win
     )
     SELECT 'S-' || md5(agg.src_ip || '#' || agg.win::VARCHAR)[:12] AS session_id, 'ssh_source' AS kind,
            agg.src_ip, agg.users, agg.hosts, agg.first_ts, agg.last_ts, agg.events, agg.logins,
+           agg.login_user, agg.login_ts,
            agg.failed_attempts::DOUBLE AS failed_attempts,
            (agg.failed_attempts / greatest(epoch(agg.last_ts) - epoch(agg.first_ts), 60) * 60)::DOUBLE AS failed_per_min,
            (agg.failed_attempts / greatest(agg.failed_attempts + agg.successes, 1))::DOUBLE AS failed_auth_ratio,
@@ -399,9 +430,38 @@ _FLOW_EVENTS = (
 
 
 def build_flows(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
+    # Minutes in which one destination (address and port) got a surge of connections: at least
+    # $flood_rate, and $flood_surge times its mean per minute over the span of the case's flows.
+    _run(con, f"""
+    CREATE OR REPLACE TEMP TABLE _flood AS
+    WITH f AS (
+        SELECT dst_ip, dst_port, floor(epoch(ts) / 60) AS minute, src_ip FROM ({_FLOW_EVENTS}) WHERE dst_ip IS NOT NULL
+    ), m AS (
+        SELECT dst_ip, dst_port, minute, count(*) AS n, count(DISTINCT src_ip) AS sources FROM f GROUP BY ALL
+    ), span AS (
+        SELECT greatest(1, max(minute) - min(minute) + 1) AS minutes FROM f
+    ), mean AS (
+        SELECT dst_ip, dst_port, sum(n) / any_value(span.minutes) AS per_min FROM m, span GROUP BY ALL
+    )
+    SELECT m.dst_ip, m.dst_port, m.minute, m.n, m.sources
+    FROM m JOIN mean USING (dst_ip, dst_port)
+    WHERE m.n >= $flood_rate AND m.n >= $flood_surge * mean.per_min
+    """, events)
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_flow AS
+    WITH w AS (
+        SELECT w.*, fl.n AS flood_n, fl.sources AS flood_src,
+               CASE WHEN fl.n IS NOT NULL THEN w.dst_ip || ':' || coalesce(w.dst_port, -1)::VARCHAR END AS flood_target
+        FROM ({_windowed(_FLOW_EVENTS, 'src_ip', '$flow_gap')}) w
+        LEFT JOIN _flood fl ON fl.dst_ip = w.dst_ip AND fl.dst_port IS NOT DISTINCT FROM w.dst_port
+                           AND fl.minute = floor(epoch(w.ts) / 60)
+    ), peak AS (
+        SELECT src_ip, win, max(n) AS peak_dst_per_min
+        FROM (SELECT src_ip, win, count(*) AS n FROM w GROUP BY src_ip, win, dst_ip, dst_port, floor(epoch(ts) / 60))
+        GROUP BY ALL
+    )
     SELECT {_source_head('F', 'flow', 'src_ip')},
+           list(DISTINCT flood_target) FILTER (flood_target IS NOT NULL) AS targets,
            count(*)::DOUBLE AS flows,
            count(DISTINCT dst_ip)::DOUBLE AS distinct_dst_ips,
            count(DISTINCT dst_port)::DOUBLE AS distinct_dst_ports,
@@ -409,8 +469,12 @@ def build_flows(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
            (coalesce(sum(src_bytes), 0) / 1e6)::DOUBLE AS src_mbytes,
            (coalesce(sum(bytes), 0) / 1e6)::DOUBLE AS dst_mbytes,
            coalesce(avg(duration), 0)::DOUBLE AS mean_duration_s,
-           ((epoch(max(ts)) - epoch(min(ts))) / 60.0)::DOUBLE AS duration_min
-    FROM ({_windowed(_FLOW_EVENTS, 'src_ip', '$flow_gap')})
+           ((epoch(max(ts)) - epoch(min(ts))) / 60.0)::DOUBLE AS duration_min,
+           avg(list_contains($syn_states, conn_state)::INT)::DOUBLE AS syn_only_share,
+           any_value(peak.peak_dst_per_min)::DOUBLE AS peak_dst_per_min,
+           count(flood_n)::DOUBLE AS flood_conns,
+           coalesce(max(flood_src), 0)::DOUBLE AS flood_sources
+    FROM w JOIN peak USING (src_ip, win)
     GROUP BY src_ip, win
     """, events)
     # Periodic pairs: an internal host calling one outside address on a steady beat.
@@ -476,11 +540,13 @@ def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def build(con: duckdb.DuckDBPyConnection, events: str = "events") -> SessionCounts:
     """Build every ``feat_<kind>`` temp table from ``events`` (or from a relation of its rows)."""
+    from engine import web_login  # it builds on this module's helpers
     build_ssh(con, events)
     build_web(con, events)
+    web_login.build(con, events)
     build_flows(con, events)
     build_ids(con, events)
     counts = {}
-    for kind in ("ssh_source", "ssh_conn", "ssh_user", "web", "flow", "beacon", "ids"):
+    for kind in ("ssh_source", "ssh_conn", "ssh_user", "web", "web_login", "flow", "beacon", "ids"):
         counts[kind] = con.execute(f"SELECT count(*) FROM feat_{kind}").fetchone()[0]
     return SessionCounts(counts)

@@ -335,4 +335,13 @@ MIGRATIONS += (
     )),
 )
 
+MIGRATIONS += (
+    Migration(10, "incidents: whether the attack got in, and the login that shows it", (
+        # A brute force that succeeded stays a brute force (DESIGN.md): `compromised` says it got
+        # in, `compromised_login` who logged in, from where and when ({"user", "src_ip", "ts"}).
+        "ALTER TABLE incidents ADD COLUMN compromised BOOLEAN",
+        "ALTER TABLE incidents ADD COLUMN compromised_login JSON",
+    )),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -29,6 +29,8 @@ CI = "198.51.100.20"
 BEACON_SRC, BEACON_DST = "10.1.1.23", "185.220.101.4"
 SCANNER_NET = "198.18.3.3"
 BACKGROUND = [f"192.0.2.{k + 1}" for k in range(100)]
+TYPO = "198.51.100.60"  # a user mistypes three times, then gets in
+NEW_SOURCE = "198.51.100.77"  # alice, a key user, logs in by password from a new address
 
 
 def scenario() -> Events:
@@ -38,6 +40,12 @@ def scenario() -> Events:
     for d in range(7):
         ev.accepted(at(d * 1440 + 60), ADMIN, "alice")
     ev.failed_password(at(3 * 1440 + 59), ADMIN, "alice")
+    # Benign: a user mistypes the password three times, then gets in.
+    for k in range(3):
+        ev.failed_password(at(1500 + k * 0.3), TYPO, "bob")
+    ev.accepted(at(1501), TYPO, "bob", "password")
+    # Suspicious, not a brute force: a key user's first password login, from a new address.
+    ev.accepted(at(6000), NEW_SOURCE, "alice", "password")
     # Benign: a CI deploy key every ten minutes.
     for k in range(300):
         ev.accepted(at(k * 10), CI, "deploy")
@@ -124,10 +132,31 @@ def test_brute_force_is_one_high_incident_with_explanations(analysed) -> None:
     assert "300 failed logins" in inc["summary"] and inc["summary_source"] == "offline"
 
 
-def test_success_after_failures_is_critical(analysed) -> None:
+def test_brute_force_that_succeeded_stays_brute_force_and_is_compromised(analysed) -> None:
     inc = only(analysed[2], COMPROMISE)
-    assert (inc["category"], inc["severity"]) == ("suspicious_login", "critical")
-    assert "T1078" in inc["techniques"]
+    assert (inc["category"], inc["severity"]) == ("brute_force", "critical")
+    assert {"T1110.001", "T1078"} <= set(inc["techniques"])
+    assert inc["compromised"] is True
+    assert inc["compromised_login"] == {"user": "deploy", "src_ip": COMPROMISE, "ts": at(7010).isoformat()}
+    json.loads(json.dumps(inc))  # the contract's JSON, as `analyze --json` prints it
+
+
+def test_only_a_success_sets_compromised(analysed) -> None:
+    incidents = analysed[2]
+    assert [i["id"] for i in incidents if i["compromised"]] == [only(incidents, COMPROMISE)["id"]]
+    assert all(i["compromised_login"] is None for i in incidents if not i["compromised"])
+    # a brute force that did not get in keeps its techniques
+    assert only(incidents, BRUTE)["techniques"] == ["T1110.001"]
+
+
+def test_a_first_seen_login_without_failures_stays_suspicious_login(analysed) -> None:
+    inc = only(analysed[2], NEW_SOURCE)
+    assert inc["category"] == "suspicious_login" and inc["compromised"] is False
+    assert inc["severity"] != "critical"
+
+
+def test_three_typos_then_a_login_is_no_incident(analysed) -> None:
+    assert [i for i in incidents_with(analysed[2], TYPO) if i["severity"] not in ("info", "low")] == []
 
 
 def test_password_spraying(analysed) -> None:
