@@ -138,12 +138,14 @@ RULES: tuple[Rule, ...] = (
          "one source tried many accounts over HTTP with few passwords each"),
     Rule("web.password_spraying", "web_login",
          f"campaign_sources >= {c.WEB_CAMPAIGN_MIN_SOURCES} AND login_failures BETWEEN 1 AND "
-         f"{c.WEB_BRUTE_MIN_FAILURES - 1} AND campaign_failures_per_source <= {c.WEB_SPRAY_MAX_PER_SOURCE}",
+         f"{c.WEB_BRUTE_MIN_FAILURES - 1} AND campaign_failures_per_source <= {c.WEB_SPRAY_MAX_PER_SOURCE} "
+         f"AND (login_successes = 0 OR failures_before_success >= {c.WEB_CAMPAIGN_COMPROMISE_MIN_FAILURES})",
          "password_spraying", "T1110.003", "high",
          "many sources at once fail on one login endpoint, a try or two each"),
     Rule("web.credential_stuffing", "web_login",
          f"campaign_sources >= {c.WEB_CAMPAIGN_MIN_SOURCES} AND login_failures BETWEEN 1 AND "
-         f"{c.WEB_BRUTE_MIN_FAILURES - 1} AND campaign_failures_per_source > {c.WEB_SPRAY_MAX_PER_SOURCE}",
+         f"{c.WEB_BRUTE_MIN_FAILURES - 1} AND campaign_failures_per_source > {c.WEB_SPRAY_MAX_PER_SOURCE} "
+         f"AND (login_successes = 0 OR failures_before_success >= {c.WEB_CAMPAIGN_COMPROMISE_MIN_FAILURES})",
          "credential_stuffing", "T1110.004", "high",
          "a surge of sources failing on one login endpoint, several tries each"),
     # --- flows ---------------------------------------------------------------------------------
