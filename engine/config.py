@@ -144,8 +144,9 @@ WEB_CAMPAIGN_MIN_SOURCES = 10
 WEB_CAMPAIGN_BUCKET_S = 3600
 WEB_CAMPAIGN_MIN_FAIL_SHARE = 0.5
 WEB_SPRAY_MAX_PER_SOURCE = 2.5
-# A campaign source with this many failures right before a success got in.
-WEB_CAMPAIGN_COMPROMISE_MIN_FAILURES = 2
+# A campaign source with this many failures right before a success got in (as over SSH, a
+# customer's three typos during someone else's campaign are not a compromise).
+WEB_CAMPAIGN_COMPROMISE_MIN_FAILURES = 4
 # Floods in flows: a minute in which one destination (address and port) gets at least this many
 # connections, and at least FLOOD_SURGE times its mean per minute over the case; a single source
 # making that many of them alone is a flood, and with at least FLOOD_MIN_SOURCES sources each

@@ -22,8 +22,8 @@ What is written (paths relative to ``--out``):
     sensor/eve.json                               Suricata EVE JSON
     truth.json                                    what was planted, where, and the line counts
 
-Every record is generated as an object tagged with the attack (A1..A7) or benign activity
-(B1..B5) it belongs to; truth.json is computed from those tags, so first_seen/last_seen,
+Every record is generated as an object tagged with the attack (A1..A12) or benign activity
+(B1..B10) it belongs to; truth.json is computed from those tags, so first_seen/last_seen,
 source addresses and per-file evidence counts always match the files.
 
 The work is done by the ``gen`` package next to this script (see README.md, "Where things live").

@@ -19,7 +19,8 @@ SAMPLES = REPO / "sample_logs"
 
 RFC3164 = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \S+ [\w()-]+(\[\d+\])?: ")
 RSYSLOG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d \S+ [\w()-]+(\[\d+\])?: ")
-COMBINED = re.compile(r'^\S+ - \S+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[^"]*" \d{3} \d+ "[^"]*" "[^"]*"$')
+# nginx combined, with "$http_x_forwarded_for" where a CDN edge relays its customers
+COMBINED = re.compile(r'^\S+ - \S+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[^"]*" \d{3} \d+ "[^"]*" "[^"]*"( "[^"]*")?$')
 AUDIT = re.compile(r"^type=[A-Z_]+ msg=audit\(\d+\.\d{3}:\d+\): ")
 ZEEK_HEADER = ("#separator", "#set_separator", "#empty_field", "#unset_field", "#path", "#open", "#fields", "#types")
 
@@ -88,7 +89,7 @@ def test_files_match_truth(truth: dict) -> None:
 
 def test_truth_is_consistent(truth: dict) -> None:
     categories = {"brute_force", "password_spraying", "credential_stuffing", "suspicious_login", "web_attack",
-                  "scanner", "c2_beaconing"}
+                  "scanner", "c2_beaconing", "dos"}
     attack_ips: set[str] = set()
     for a in truth["attacks"]:
         assert a["category"] in categories
@@ -101,8 +102,10 @@ def test_truth_is_consistent(truth: dict) -> None:
     assert not attack_ips & benign_ips
     for ip in attack_ips | benign_ips:
         ipaddress.ip_address(ip)
-    assert {a["id"] for a in truth["attacks"]} == {f"A{i}" for i in range(1, 8)} | {"H1", "H2", "H3"}
-    assert {b["kind"] for b in truth["benign"]} == {"admin", "ci_deploy", "monitoring", "crawler", "background_noise"}
+    assert {a["id"] for a in truth["attacks"]} == {f"A{i}" for i in range(1, 13)} | {"H1", "H2", "H3"}
+    assert {b["kind"] for b in truth["benign"]} == {"admin", "ci_deploy", "monitoring", "crawler", "background_noise",
+                                                   "shop_customers", "mobile_app", "monitoring_post", "login_typo",
+                                                   "load_balancer"}
 
 
 def test_rfc3164_files_stay_in_one_month(truth: dict) -> None:

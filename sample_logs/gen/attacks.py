@@ -51,7 +51,7 @@ ATTACKS = (
         params={"accounts": ("root", "admin", "ubuntu", "deploy", "oracle"), "nets": 4, "per_net": 15},
     ),
     Attack(
-        id="A4", name="ssh compromise", category="suspicious_login", severity="critical",
+        id="A4", name="ssh compromise", category="brute_force", severity="critical",
         techniques=("T1110.001", "T1078"), hosts=("web1",),
         plant=ssh_attacks.compromise,
     ),
@@ -83,9 +83,34 @@ ATTACKS = (
         plant=host_records.honeypot_intrusion, params={"url": "http://198.51.100.99/bins/x86"},
     ),
     Attack(
-        id="H3", name="app1 compromise", category="suspicious_login", severity="critical",
+        id="H3", name="app1 compromise", category="brute_force", severity="critical",
         techniques=("T1110.001", "T1078", "T1136.001"), hosts=("app1",),
         plant=host_records.app1_compromise, params={"failures": 30},
+    ),
+    Attack(
+        id="A8", name="web login brute force", category="brute_force", severity="high",
+        techniques=("T1110.001",), hosts=("web1",),
+        plant=web_attacks.web_brute_force, params={"tries": 320, "gap_s": (0.4, 1.6)},
+    ),
+    Attack(
+        id="A9", name="web password spraying", category="password_spraying", severity="high",
+        techniques=("T1110.003",), hosts=("web1",),
+        plant=web_attacks.web_spraying, params={"sources": 36, "nets": 4, "minutes": 40},
+    ),
+    Attack(
+        id="A10", name="web credential stuffing", category="credential_stuffing", severity="high",
+        techniques=("T1110.004", "T1078"), hosts=("web1",),
+        plant=web_attacks.web_stuffing, params={"sources": 48, "nets": 4, "minutes": 70},
+    ),
+    Attack(
+        id="A11", name="web login compromise", category="brute_force", severity="critical",
+        techniques=("T1110.001", "T1078"), hosts=("web1",),
+        plant=web_attacks.web_compromise, params={"tries": 45, "gap_s": (1.0, 4.0)},
+    ),
+    Attack(
+        id="A12", name="syn flood", category="dos", severity="high",
+        techniques=("T1498",), hosts=("web1",),
+        plant=net_attacks.syn_flood, params={"sources": 24, "nets": 5, "per_source": 30, "seconds": 70},
     ),
 )
 
@@ -98,6 +123,8 @@ BENIGN_TRAFFIC = (
     "gen_monitoring",
     "gen_crawlers",
     "gen_visitors",
+    "gen_shop_logins",
+    "gen_login_services",
     "gen_outbound",
     "gen_stats",
     "gen_anomalies",
@@ -128,6 +155,33 @@ BENIGN = (
         "id": "B4",
         "kind": "crawler",
         "description": "Googlebot and bingbot crawl the site: pages, robots.txt, sitemap.xml, a few 301/404.",
+    },
+    {
+        "id": "B7",
+        "kind": "shop_customers",
+        "description": "Customers sign in to the shop from their own addresses (the form, a POST answered 302, their "
+        "account); one in ten mistypes the password once first.",
+    },
+    {
+        "id": "B8",
+        "kind": "mobile_app",
+        "description": "The shop's mobile app on a phone refreshes its OAuth token (POST /oauth/token, 200) every 15 minutes.",
+    },
+    {
+        "id": "B9",
+        "kind": "monitoring_post",
+        "description": "An uptime service POSTs web1's /api/v1/health every 15 minutes.",
+    },
+    {
+        "id": "B10",
+        "kind": "login_typo",
+        "description": "A customer mistypes the password three times, then signs in.",
+    },
+    {
+        "id": "B11",
+        "kind": "load_balancer",
+        "description": "A CDN edge address carries many customers' sign-ins (their own address in X-Forwarded-For), "
+        "a few with a typo first.",
     },
     {
         "id": "B5",

@@ -173,6 +173,16 @@ class Generator(SshMixin, SshBenignMixin, WebMixin, FlowMixin):
             self.note_dst(tag, d)
         return ip
 
+    def campaign_sources(self, tag: str, n: int, nets: int, dsts: tuple, prefixes16=HOSTING_16S) -> list[str]:
+        """``n`` source addresses for a distributed attack ``tag``, spread over ``nets`` fresh /24s."""
+        pool = [self.new_24(prefixes16) for _ in range(nets)]
+        ips = [self.ip_in_24(pool[k % nets]) for k in range(n)]
+        for ip in ips:
+            self.note_ip(tag, ip)
+        for d in dsts:
+            self.note_dst(tag, d)
+        return ips
+
     def attack_truth(self, a: Attack, users: list, description: str) -> None:
         self.truth_attacks.append(
             {

@@ -1,4 +1,5 @@
-"""Network attacks seen by the sensor (and the hosts they touch): the active scanner and the C2 beacon."""
+"""Network attacks seen by the sensor (and the hosts they touch): the active scanner, the C2 beacon and a
+SYN flood."""
 
 from __future__ import annotations
 
@@ -339,3 +340,21 @@ def beacon(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
         f"({domain}, self-signed certificate) every {period} s +/- 2 s, {n} times over {hours} hours; a few "
         f"responses are larger (tasking).",
     )
+
+
+def syn_flood(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """Many sources at once send bare SYNs to web1's HTTPS port: most are never answered (S0)."""
+    rng = gen.rng
+    n_src, per_src, secs = a.params["sources"], a.params["per_source"], a.params["seconds"]
+    ips = gen.campaign_sources(a.id, n_src, a.params["nets"], (WEB1_PUB,))
+    for ip in ips:
+        for _ in range(per_src):
+            t = start + gen.jitter(0, secs)
+            if rng.random() < 0.15:  # the few the server still answered before its backlog filled
+                gen.conn(t, ip, rng.randint(1024, 65535), WEB1_PUB, 443, "tcp", None, gen.jitter(0.001, 0.02),
+                         0, 0, "REJ", "Sr", 1, 40, 1, 40, a.id, eve=False)
+            else:
+                gen.conn(t, ip, rng.randint(1024, 65535), WEB1_PUB, 443, "tcp", None, None, None, None, "S0", "S",
+                         rng.randint(1, 3), 40, 0, 0, a.id, eve=False)
+    return [], (f"SYN flood on web1:443 from {n_src} addresses at once: {n_src * per_src} connection attempts in "
+                f"{secs} seconds, almost none answered (Zeek S0, a few REJ).")

@@ -36,8 +36,13 @@ SCENARIOS = {
             "H1": at(14, 22, 5),  # honeypot brute force
             "H2": at(16, 4, 41),  # honeypot login, commands, download
             "H3": at(18, 1, 12),  # app1 compromise (auth.log, audit.log, btmp, wtmp)
+            "A8": at(14, 11, 5),  # web login brute force
+            "A9": at(15, 16, 30),  # web password spraying
+            "A10": at(17, 21, 0),  # web credential stuffing
+            "A11": at(18, 3, 40),  # web login that got in
+            "A12": at(16, 14, 12),  # SYN flood
         },
-        description="all ten attacks among ordinary traffic",
+        description="all fifteen attacks among ordinary traffic",
     ),
     "quiet": Scenario("quiet", {}, description="only benign traffic (admins, CI, monitoring, crawlers, background)"),
     "noisy": Scenario(
@@ -53,6 +58,11 @@ SCENARIOS = {
             "H1": at(15, 11, 30),
             "H2": at(17, 14, 2),
             "H3": at(18, 10, 45),  # during business hours
+            "A8": at(17, 14, 30),
+            "A9": at(14, 10, 10),
+            "A10": at(19, 12, 45),
+            "A11": at(15, 20, 5),
+            "A12": at(18, 9, 20),
         },
         noise=3.0,
         browse=3.0,

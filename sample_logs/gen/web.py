@@ -212,6 +212,67 @@ class WebMixin:
             self.access(t, MONITOR_IP, "GET", "/healthz", "HTTP/1.1", 200, 2, "-", "Blackbox Exporter/0.25.0", tag)
             t += 15 * SECOND + self.jitter(-0.004, 0.006)
 
+    # -- benign: logins that look like attacks ------------------------------------------------
+
+    def _sign_in(self, t: int, ip: str, ua: str, tag, typos: int = 0, xff: str | None = None) -> None:
+        """A person signs in to the shop: the form, ``typos`` wrong passwords, a redirect, the account."""
+        from .web_attacks import FORM_FAILED, LOGIN_FORM, LOGIN_PAGE
+
+        def line(ts, method, path, status, size, ref):
+            extra = f' "{xff}"' if xff else ""
+            self.web.append(WebRec(ts, self.seq(), f'{ip} - - [{fmt_nginx(ts)}] "{method} {path} HTTP/2.0" '
+                                                   f'{status} {size} "{ref}" "{ua}"{extra}', tag))
+
+        line(t, "GET", LOGIN_FORM, 200, 4_980, f"https://{SITE}/")
+        for _ in range(typos):
+            t += self.jitter(6, 25)
+            line(t, "POST", LOGIN_FORM, 200, FORM_FAILED, LOGIN_PAGE)
+        t += self.jitter(6, 25)
+        line(t, "POST", LOGIN_FORM, 302, 0, LOGIN_PAGE)
+        line(t + self.jitter(0.2, 0.8), "GET", "/account", 200, 8_204 + self.rng.randint(-40, 40), LOGIN_PAGE)
+
+    def gen_shop_logins(self) -> None:
+        """Customers sign in from their own addresses (one in ten mistypes once), and one mistypes three times."""
+        tag = "B7"
+        rng = self.rng
+        per_day = 24 * self.sc.browse
+        n = int(per_day * (WINDOW_END - WINDOW_START) / (24 * HOUR))
+        for _ in range(n):
+            ip = self.random_public_ip()
+            self.note_ip(tag, ip)
+            t = WINDOW_START + self.jitter(0, (WINDOW_END - WINDOW_START) / US - 600)
+            self._sign_in(t, ip, rng.choice(self.BROWSERS), tag, typos=1 if rng.random() < 0.1 else 0)
+        ip = self.random_public_ip()
+        self.note_ip("B10", ip)
+        self._sign_in(WINDOW_START + 2 * 24 * HOUR + self.jitter(0, 36_000), ip, self.BROWSERS[6], "B10", typos=3)
+
+    def gen_login_services(self) -> None:
+        """The mobile app refreshing its token, an uptime check POSTing the health API, and a CDN edge that
+        carries many customers' sign-ins (their address in X-Forwarded-For)."""
+        rng = self.rng
+        phone = self.random_public_ip()
+        self.note_ip("B8", phone)
+        app_ua = "ExampleShop/5.3.1 (iPhone; iOS 18.7; Scale/3.00)"
+        t = WINDOW_START + self.jitter(0, 600)
+        while t < WINDOW_END:
+            self.access(t, phone, "POST", "/oauth/token", "HTTP/2.0", 200, 1_187, "-", app_ua, "B8")
+            t += 15 * MINUTE + self.jitter(-20, 20)
+        probe = self.random_public_ip()
+        self.note_ip("B9", probe)
+        t = WINDOW_START + self.jitter(0, 60)
+        while t < WINDOW_END:
+            self.access(t, probe, "POST", "/api/v1/health", "HTTP/1.1", 200, 27, "-", "UptimeRobot/2.0", "B9")
+            t += 15 * MINUTE + self.jitter(-0.5, 0.5)
+        edge = self.random_public_ip()
+        self.note_ip("B11", edge)
+        per_day = 40 * self.sc.browse
+        n = int(per_day * (WINDOW_END - WINDOW_START) / (24 * HOUR))
+        for _ in range(n):
+            t = WINDOW_START + self.jitter(0, (WINDOW_END - WINDOW_START) / US - 600)
+            client = f"100.{rng.randint(64, 127)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            self._sign_in(t, edge, rng.choice(self.BROWSERS), "B11", typos=1 if rng.random() < 0.08 else 0,
+                          xff=client)
+
     def gen_crawlers(self) -> None:
         tag = "B4"
         rng = self.rng

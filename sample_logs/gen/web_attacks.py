@@ -1,10 +1,11 @@
-"""Web attacks planted in the nginx log and on the sensor: the Nikto / sqlmap run."""
+"""Web attacks planted in the nginx log and on the sensor: the Nikto / sqlmap run, and login attacks
+(brute force, spraying, stuffing, a brute force that got in) against the shop's sign-in."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .common import US, WEB1_PUB
+from .common import BOTNET_16S, MINUTE, SITE, US, WEB1_PUB
 
 if TYPE_CHECKING:
     from .attacks import Attack
@@ -232,3 +233,85 @@ def web_scan(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
         f"/wp-login.php and /../../etc/passwd, then sqlmap against /index.php?id= (SQL injection, "
         f"UNION SELECT); {len(nikto_paths) + len(manual) + len(payloads)} requests, mostly 404/403/400/500.",
     )
+
+
+# The shop's sign-in as the nginx log shows it: the form re-rendered ("wrong password") is always
+# this size, a success is a redirect to the account page; the API answers 401, or 200 with a token.
+LOGIN_FORM = "/account/login"
+LOGIN_PAGE = f"https://{SITE}{LOGIN_FORM}"
+FORM_FAILED = 5_318
+API_AUTH = "/api/v1/auth/login"
+API_FAILED = 58
+
+
+def _login_burst(gen: Generator, ip: str, t: int, tries: int, gap: tuple[float, float], ua: str, tag: str,
+                 path: str = LOGIN_FORM, failed: tuple[int, int] = (200, FORM_FAILED), ref: str = LOGIN_PAGE) -> int:
+    """``tries`` failed POSTs from ``ip`` starting at ``t`` (one TLS connection for them); the time after."""
+    start = t
+    for _ in range(tries):
+        gen.access(t, ip, "POST", path, "HTTP/2.0", failed[0], failed[1], ref, ua, tag)
+        t += gen.jitter(*gap)
+    gen.web_conn(start, ip, t - start + gen.jitter(1, 5), tries * (failed[1] + 400), tag)
+    return t
+
+
+def web_brute_force(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """One source POSTs the sign-in form hundreds of times with a browser's user agent and referer."""
+    ip = gen.attack_source(a.id, (WEB1_PUB,))
+    ua = gen.BROWSERS[0]
+    t = start
+    gen.access(t, ip, "GET", LOGIN_FORM, "HTTP/2.0", 200, 4_980, f"https://{SITE}/", ua, a.id)
+    n = a.params["tries"]
+    _login_burst(gen, ip, t + gen.jitter(2, 4), n, a.params["gap_s"], ua, a.id)
+    return [], (f"Web login brute force on web1 from one source: {n} POSTs to {LOGIN_FORM} in a few minutes, each "
+                f"answered by the form again ({FORM_FAILED} bytes: wrong password), with an ordinary browser user "
+                f"agent and the sign-in page as referer.")
+
+
+def web_compromise(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """A brute force on the sign-in form that ends in a redirect to the account page: it got in."""
+    ip = gen.attack_source(a.id, (WEB1_PUB,))
+    ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36"
+    n = a.params["tries"]
+    t = _login_burst(gen, ip, start, n, a.params["gap_s"], ua, a.id)
+    gen.access(t, ip, "POST", LOGIN_FORM, "HTTP/2.0", 302, 0, LOGIN_PAGE, ua, a.id)
+    for path, size in (("/account", 8_204), ("/account/orders", 12_730), ("/account/payment-methods", 9_911)):
+        t += gen.jitter(2, 9)
+        gen.access(t, ip, "GET", path, "HTTP/2.0", 200, size, LOGIN_PAGE, ua, a.id)
+    return [], (f"Web login brute force on web1 that succeeded: {n} failed POSTs to {LOGIN_FORM} from one source, then "
+                f"a 302 to /account and the account's orders and payment methods: the attacker got in.")
+
+
+def web_spraying(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """Many sources at once, a try or two each, against the sign-in form: one password over many accounts."""
+    rng = gen.rng
+    n_src = a.params["sources"]
+    window = a.params["minutes"] * MINUTE
+    for ip in gen.campaign_sources(a.id, n_src, a.params["nets"], (WEB1_PUB,)):
+        ua = rng.choice(gen.BROWSERS)
+        _login_burst(gen, ip, start + gen.jitter(0, window / US), rng.choice((1, 1, 2)), (20, 90), ua, a.id)
+    return [], (f"Distributed password spraying against web1's sign-in: {n_src} addresses each POST {LOGIN_FORM} once "
+                f"or twice within {a.params['minutes']} minutes, all told 'wrong password' (the usernames are not in "
+                f"the access log).")
+
+
+def web_stuffing(gen: Generator, start: int, a: Attack) -> tuple[list, str]:
+    """A surge of bots on the login API, several leaked pairs each; one pair works."""
+    rng = gen.rng
+    n_src = a.params["sources"]
+    window = a.params["minutes"] * MINUTE
+    uas = ("Mozilla/5.0 (Linux; Android 13; SM-A515F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Mobile Safari/537.36",
+           "okhttp/4.12.0", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148")
+    lucky = rng.randrange(n_src)
+    ips = gen.campaign_sources(a.id, n_src, a.params["nets"], (WEB1_PUB,), BOTNET_16S)
+    for k, ip in enumerate(ips):
+        ua = rng.choice(uas)
+        tries = rng.randint(3, 8) if k != lucky else rng.randint(4, 8)
+        t = _login_burst(gen, ip, start + gen.jitter(0, window / US), tries, (2, 15), ua, a.id,
+                         path=API_AUTH, failed=(401, API_FAILED), ref="-")
+        if k == lucky:
+            gen.access(t, ip, "POST", API_AUTH, "HTTP/2.0", 200, 1_433, "-", ua, a.id)
+            gen.access(t + gen.jitter(1, 3), ip, "GET", "/api/v1/account", "HTTP/2.0", 200, 2_318, "-", ua, a.id)
+    return [], (f"Credential stuffing against web1's login API: {n_src} addresses POST {API_AUTH} 3-8 times each "
+                f"within {a.params['minutes']} minutes (401 each time) with phone-like user agents; one pair works "
+                f"(200 with a token, then /api/v1/account).")
