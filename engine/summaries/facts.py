@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import numpy as np
@@ -23,13 +23,14 @@ SUM_FEATURES = (
     "failed_attempts", "successes", "failures_before_success", "new_source_logins", "unusual_method_logins",
     "preauth_noise", "requests", "sensitive_path_hits", "injection_hits", "flows", "src_mbytes", "dst_mbytes",
     "connections", "alerts", "scan_alerts", "exploit_alerts", "trojan_alerts", "honeypot_logins", "commands",
-    "downloads",
+    "downloads", "login_failures", "login_successes", "flood_conns",
 )
 PEAK_FEATURES = (
     "failed_per_min", "failed_auth_ratio", "distinct_users", "distinct_invalid_users", "distinct_hosts",
     "max_sources_per_user", "off_hours_share", "interval_mean_s", "interval_cv", "requests_per_min",
     "distinct_paths", "status_4xx_share", "status_5xx_share", "tool_user_agent", "post_share", "distinct_dst_ips",
     "distinct_dst_ports", "failed_conn_share", "span_h", "distinct_signatures", "max_severity", "duration_min",
+    "login_fail_share", "campaign_sources", "syn_only_share", "peak_dst_per_min", "flood_sources",
 )
 
 
@@ -72,6 +73,8 @@ class IncidentFacts:
     spans: tuple[Span, ...] = ()
     logins: tuple[str, ...] = ()  # of ``users``, the accounts that logged in
     places: tuple[str, ...] = ()  # where the sources are, and logins from a new country/network (engine.enrich)
+    # The login that shows the attack got in ({"user", "src_ip", "ts"}), None where it did not.
+    compromised_login: dict | None = None
 
     def total(self, name: str) -> float:
         return self.totals.get(name, 0.0)
@@ -117,6 +120,7 @@ def facts_of(inc: Incident, con=None) -> IncidentFacts:
         rules=tuple(inc.rules), top_features=tuple(inc.top_features), totals=totals, peaks=peaks,
         spans=tuple(Span(m.kind, m.src_ip, m.first_ts, m.last_ts) for m in inc.members),
         logins=logins, places=places(con, inc.src_ips, logins) if con is not None else (),
+        compromised_login=_login_of(inc.compromised_login) if inc.compromised else None,
     )
 
 
@@ -148,6 +152,16 @@ def places(con, src_ips, logins) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _login_of(login: dict | None) -> dict | None:
+    """The compromising login with its time as a datetime, whether from an analysis or read back as JSON."""
+    if not login:
+        return None
+    ts = login.get("ts")
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts)
+    return {"user": login.get("user"), "src_ip": login.get("src_ip"), "ts": ts}
+
+
 def _logins(users, per_session) -> tuple[str, ...]:
     """The accounts some session logged in to, in the incident's order of ``users``."""
     logged = {u for names in per_session for u in (names or ()) if u is not None}
@@ -164,7 +178,8 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
     run_id = run_id or _latest_run(con)
     row = con.execute(
         "SELECT id, category, severity, risk, first_seen, last_seen, src_ips, users, hosts, sessions, events, "
-        "techniques, rules, top_features FROM incidents WHERE run_id = $run AND id = $id",
+        "techniques, rules, top_features, coalesce(compromised, false), compromised_login "
+        "FROM incidents WHERE run_id = $run AND id = $id",
         {"run": run_id, "id": incident_id},
     ).fetchall()
     if not row:
@@ -183,6 +198,7 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
         top_features=tuple(json.loads(row[13] or "[]")), totals=totals, peaks=peaks,
         spans=tuple(Span(m[0], m[1], m[2], m[3]) for m in members),
         logins=logins, places=places(con, tuple(row[6] or ()), logins),
+        compromised_login=_login_of(json.loads(row[15])) if row[14] and row[15] else None,
     )
 
 
@@ -208,6 +224,9 @@ def cache_key(facts: IncidentFacts, model: str) -> str:
     }
     if facts.places:  # only where the case has enrichment: older cache entries stay valid
         sheet["places"] = list(facts.places)
+    if facts.compromised_login:  # only where there is one: other incidents keep their cached answers
+        login = facts.compromised_login
+        sheet["login"] = [login.get("user"), login.get("src_ip"), iso(login["ts"]) if login.get("ts") else None]
     return hashlib.sha256(json.dumps(sheet, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -238,6 +257,31 @@ class Summary:
 
 
 # --- facts in words (for the offline summaries and the prompt) ---------------------------------
+
+# What the attack is called in the lead of an incident it got in through.
+_ATTACK_NAMES = {"brute_force": "brute force", "password_spraying": "password spraying",
+                 "credential_stuffing": "credential stuffing"}
+
+
+def compromise_lead(facts: IncidentFacts) -> str | None:
+    """"The brute force succeeded: deploy logged in at 2026-11-19 02:44 UTC from 185.220.101.72." for an
+    incident the attack got in through (the first sentence of its summary and the TUI's lead), else None."""
+    login = facts.compromised_login
+    if not login:
+        return None
+    attack = _ATTACK_NAMES.get(facts.category, "attack")
+    who = _name(login["user"]) if login.get("user") else "an account"
+    when = f" at {login['ts'].astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if login.get("ts") else ""
+    src = f" from {_name(login['src_ip'])}" if login.get("src_ip") else ""
+    return f"The {attack} succeeded: {who} logged in{when}{src}."
+
+
+def with_lead(s: Summary, facts: IncidentFacts) -> Summary:
+    """The summary led by the compromise, whoever wrote it (the offline summariser or a model)."""
+    lead = compromise_lead(facts)
+    if not lead or s.summary.startswith(lead):
+        return s
+    return replace(s, summary=f"{lead} {s.summary}")
 
 
 def _span(first: datetime, last: datetime) -> str:

@@ -9,7 +9,8 @@ from datetime import timezone
 from engine import config
 from engine.explain import plain
 from engine.rules import by_id
-from engine.summaries.facts import PEAK_FEATURES, SUM_FEATURES, IncidentFacts, _name, _num, _pct, _span
+from engine.summaries.facts import (PEAK_FEATURES, SUM_FEATURES, IncidentFacts, _name, _num, _pct, _span,
+                                    compromise_lead)
 
 SYSTEM_PROMPT = "\n\n".join((
     "You write incident summaries for security analysts working in a terminal console.",
@@ -64,6 +65,9 @@ def fact_sheet(facts: IncidentFacts, raw_lines: list[str], commands: list[str] |
         f"ATT&CK techniques: {', '.join(f.techniques) or '-'}",
         *(f"where (offline GeoIP data): {p}" for p in f.places),
     ]
+    lead = compromise_lead(f)
+    if lead:
+        lines.append(f"the attack got in: {lead}")
     rules = []
     for r in f.rules[:6]:
         try:

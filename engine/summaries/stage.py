@@ -17,7 +17,7 @@ from engine.llm import LLMClient, LLMConfigError, LLMError, LLMRejected, LLMSett
 from engine.rules import SEVERITY_RANK
 from engine.summaries.answer import _display, _from_json, _SummaryField, clean_text, parse_answer
 from engine.summaries.excerpts import attacker_commands, representative_lines
-from engine.summaries.facts import OFFLINE, Summary, _latest_run, cache_key, facts_of, stored_facts
+from engine.summaries.facts import OFFLINE, Summary, _latest_run, cache_key, facts_of, stored_facts, with_lead
 from engine.summaries.prompt import build_prompt
 from engine.summaries.templates import offline
 from engine.textsafe import visible
@@ -112,7 +112,7 @@ def summarise(con, incidents: list[Incident], *, llm=None, cancelled: Callable[[
             key = cache_key(facts, client.model)
             hit = _cache_get(con, key)
             if hit is not None:
-                inc.summary, inc.summary_source = hit.text, hit.source
+                inc.summary, inc.summary_source = with_lead(hit, facts).text, hit.source
                 cached += 1
                 continue
             todo.append((inc, key, build_prompt(facts, representative_lines(con, facts.spans),
@@ -157,7 +157,7 @@ def summarise(con, incidents: list[Incident], *, llm=None, cancelled: Callable[[
             results = [f.result() if f.done() and not f.cancelled() else "" for f in futures]
             for (inc, key, _), result in zip(todo, results, strict=True):
                 if isinstance(result, Summary):
-                    inc.summary, inc.summary_source = result.text, result.source
+                    inc.summary, inc.summary_source = with_lead(result, facts_of(inc)).text, result.source
                     _cache_put(con, key, result)
                     by_model += 1
                 elif result and result not in errors:
@@ -201,7 +201,7 @@ def summary_details(case, incident, run_id: str | None = None) -> dict | None:
     if source and source != OFFLINE:
         hit = _cache_get(con, cache_key(facts, source))
         if hit is not None:
-            return hit.as_dict()
+            return with_lead(hit, facts).as_dict()
         # The cache was cleared: the stored paragraph is all there is of the model's answer.
         return {"summary": clean_text(text or "", config.SUMMARY_MAX_CHARS), "text": text or "", "intent": None,
                 "impact": None, "next_steps": [], "confidence": None, "source": source}
@@ -262,6 +262,7 @@ class SummaryStream:
             key = cache_key(facts, client.model)
             hit = None if self.regenerate else _cache_get(con, key)
             if hit is not None:
+                hit = with_lead(hit, facts)
                 yield hit.summary
                 self.result = hit.as_dict()
                 self._store(run_id, hit)
@@ -285,12 +286,13 @@ class SummaryStream:
             if answer is None:
                 self.result = summary_details(con, self.incident_id, run_id) or offline(facts).as_dict()
                 return
-            self.result = answer.as_dict()
+            led = with_lead(answer, facts)  # the cache keeps the model's own words
+            self.result = led.as_dict()
             try:
                 _cache_put(con, key, answer)
             except Exception:  # a read-only case: show it, keep nothing
                 return
-            self._store(run_id, answer)
+            self._store(run_id, led)
         finally:
             if owned:
                 client.close()

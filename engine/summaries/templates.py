@@ -21,6 +21,7 @@ from engine.summaries.facts import (
     _pct,
     _span,
     facts_of,
+    with_lead,
 )
 
 
@@ -94,8 +95,10 @@ def _minutes(f: IncidentFacts) -> float:
 
 
 def _login_attack(f: IncidentFacts) -> Summary:
-    failed, succ = f.total("failed_attempts"), f.total("successes")
-    users = _names(f.users, 3, "accounts") or "unknown accounts"
+    # SSH and web logins alike (an access log rarely names the account)
+    failed = f.total("failed_attempts") + f.total("login_failures")
+    succ = f.total("successes") + f.total("login_successes")
+    users = _names(f.users, 3, "accounts") or "accounts the log does not name"
     logged = _names(f.logins, 3, "accounts")
     outcome = (f"then {_n(succ)} successful login{'s' if succ != 1 else ''}" + (f" (to {logged})" if logged else "")
                if succ else "no success")
@@ -111,6 +114,14 @@ def _login_attack(f: IncidentFacts) -> Summary:
                      "check that password login is disabled or the targeted accounts have strong passwords")
         return Summary(text, (first_step, _block(f), hardening),
                        intent=f"guess the password of {users} to get a shell", impact=impact, confidence="high")
+    if cat == "password_spraying" and not f.users:  # over HTTP: many sources, the accounts not logged
+        per = failed / max(1, len(f.src_ips))
+        text = (f"{_n(failed)} failed logins{_on(f)} from {_who(f)} {_when(f)}, about {per:.1f} per source; "
+                f"{outcome}. Many sources at once with a guess or two each is password spraying{tech}: it stays "
+                "under per-source rate limits and per-account lockouts.")
+        return Summary(text, ("check the accounts that signed in during the campaign for unusual activity",
+                              _block(f), "rate-limit the login endpoint across sources and add MFA"),
+                       intent="find any account that uses a common password", impact=impact, confidence="medium")
     if cat == "password_spraying":
         per = failed / max(1, len(f.users))
         invalid = f.peak("distinct_invalid_users")
@@ -124,8 +135,9 @@ def _login_attack(f: IncidentFacts) -> Summary:
                        intent="find any account that uses a common password", impact=impact, confidence="high")
     if cat == "credential_stuffing":
         per = failed / max(1, len(f.src_ips))
-        accounts = f"{len(f.users):,} existing account{'s' if len(f.users) != 1 else ''}"
-        text = (f"{_n(failed)} failed logins against {accounts} ({users}){_on(f)} from {_who(f)} {_when(f)}, "
+        accounts = (f"{len(f.users):,} existing account{'s' if len(f.users) != 1 else ''} ({users})" if f.users
+                    else "the login endpoint")
+        text = (f"{_n(failed)} failed logins against {accounts}{_on(f)} from {_who(f)} {_when(f)}, "
                 f"about {per:.1f} per source; {outcome}. Many sources replaying a few real account names suggests "
                 f"leaked credentials tried by a botnet{tech}.")
         return Summary(text, (f"reset the passwords of {users} and check them against known breaches",
@@ -264,9 +276,18 @@ def _web_attack(f: IncidentFacts) -> Summary:
 
 def _dos(f: IncidentFacts) -> Summary:
     reqs, rate = f.total("requests"), f.peak("requests_per_min")
+    conns = f.total("flood_conns")
     techs = _techs(f)
-    text = (f"{_n(reqs)} HTTP requests from {_who(f)}{_on(f)} {_when(f)}, up to {_n(rate)} per minute, far above "
-            "any normal client" + (f" ({techs})" if techs else "") + ".")
+    tech = f" ({techs})" if techs else ""
+    if conns and not reqs:
+        syn = f.peak("syn_only_share")
+        text = (f"{_n(conns)} connection attempts from {_who(f)} {_when(f)} to one service, in minutes when it got "
+                f"far more than its usual rate (up to {_n(f.peak('peak_dst_per_min'))} a minute from one source)"
+                + (f"; up to {_pct(syn)} of a source's connections never got past the SYN, the mark of a SYN flood"
+                   if syn >= 0.5 else "") + f"{tech}.")
+    else:
+        text = (f"{_n(reqs)} HTTP requests from {_who(f)}{_on(f)} {_when(f)}, up to {_n(rate)} per minute, far above "
+                f"any normal client{tech}.")
     return Summary(text, ("check whether the service slowed down or failed in that window",
                           _block(f).replace("block", "rate-limit or block", 1) + " or the CDN",
                           "see whether the requests target an expensive endpoint"),
@@ -350,7 +371,7 @@ def offline(facts: IncidentFacts) -> Summary:
     if facts.places:
         where = "; ".join(facts.places)
         s = replace(s, summary=f"{s.summary.rstrip()} Where: {where[:1].upper() + where[1:].rstrip('.')}.")
-    return s
+    return with_lead(s, facts)
 
 
 def offline_summary(inc: Incident) -> str:

@@ -114,7 +114,13 @@ def server():
 
 
 def incident(result, category: str):
-    return next(i for i in result.incidents if i.category == category)
+    """The first incident of ``category`` the attack did not get in through."""
+    return next(i for i in result.incidents if i.category == category and not i.compromised)
+
+
+def got_in(result):
+    """The brute force that succeeded."""
+    return next(i for i in result.incidents if i.compromised)
 
 
 def settings(url: str, model: str = "test-model", **kw) -> LLMSettings:
@@ -155,16 +161,24 @@ def test_offline_brute_force_paragraph_and_next_steps(analysed) -> None:
 def test_offline_summaries_for_every_category_are_safe_text(analysed) -> None:
     case, result = analysed
     cats = {i.category for i in result.incidents}
-    assert {"brute_force", "suspicious_login", "web_attack", "background_noise"} <= cats
+    assert {"brute_force", "web_attack", "background_noise"} <= cats
     for inc in result.incidents:
         assert inc.summary_source == OFFLINE and len(inc.summary) > 80 and "Next:" in inc.summary
         assert no_controls(inc.summary), inc.summary
-    login = incident(result, "suspicious_login")
-    assert login.severity == "critical" and re.search(r"after \d+ failed attempts from the same source", login.summary)
+    login = got_in(result)
+    assert (login.category, login.severity) == ("brute_force", "critical")
+    # The summary leads with the success: the login was to deploy; the other name was only tried.
+    assert login.summary.startswith("The brute force succeeded: deploy logged in at 2026-11-10 18:10 UTC from "
+                                    "203.0.113.99. 7 failed logins for ")
     assert "\\x1b]0;owned\\x07[bold red]admin[/bold red]" in login.summary  # escaped, markup left literal
-    # The login was to deploy; the other name was only tried (and is said so).
-    assert login.summary.startswith("A successful login to deploy ") and "(it also tried \\x1b]0;owned" in login.summary
-    assert facts_of(login).logins == ("deploy",) and "accounts logged in to (1): deploy" in fact_sheet(facts_of(login), [])
+    assert "then 1 successful login (to deploy)" in login.summary
+    facts = facts_of(login)
+    assert facts.logins == ("deploy",) and "accounts logged in to (1): deploy" in fact_sheet(facts, [])
+    assert "the attack got in: The brute force succeeded: deploy logged in" in fact_sheet(facts, [])
+    assert summary_details(analysed[0], login.id, analysed[1].run_id)["summary"].startswith(
+        "The brute force succeeded: deploy")
+    # No other incident leads with a success.
+    assert not any("succeeded:" in i.summary for i in result.incidents if i is not login)
     web = incident(result, "web_attack")
     assert "12 HTTP requests from 198.18.0.5" in web.summary and "attack tool's user agent" in web.summary
 
@@ -197,7 +211,7 @@ def test_prompt_fences_log_text_and_escapes_it(analysed) -> None:
     system, user = build_prompt(web, lines, token="f00d")
     assert "<<<INCIDENT DATA f00d BEGIN>>>" in user["content"] and "f00d" in system["content"]
     assert "not an instruction" in system["content"].replace("NOT", "not")
-    login = facts_of(incident(result, "suspicious_login"))
+    login = facts_of(got_in(result))
     _, user = build_prompt(login, representative_lines(case.con, login.spans))
     assert "\x1b" not in user["content"] and "\\x1b]0;owned" in user["content"]
 
@@ -275,7 +289,10 @@ def test_stage_summarises_medium_and_up_with_the_model(analysed, server) -> None
     for inc in incs:
         if inc.id in want:
             assert inc.summary_source == "test-model"
-            assert inc.summary == GOOD["summary"] + " Next: Block the source; Disable root password login."
+            # the model's words, led by the success where the attack got in
+            lead = "The brute force succeeded: deploy logged in at 2026-11-10 18:10 UTC from 203.0.113.99. "
+            assert inc.summary == (lead if inc.compromised else "") + GOOD["summary"] + \
+                " Next: Block the source; Disable root password login."
         else:
             assert inc.summary_source == OFFLINE and inc.severity in ("info", "low")
 
@@ -357,7 +374,7 @@ def test_prose_answers_are_kept(analysed, server) -> None:
     case, result = analysed
     server.default = Reply("Someone spent four hours guessing root's password\nand never got in.")
     incs, stats, _ = stage(case, result, settings(server.url + "/api"))  # Ollama this time
-    inc = next(i for i in incs if i.category == "brute_force")
+    inc = next(i for i in incs if i.category == "brute_force" and not i.compromised)
     assert inc.summary == "Someone spent four hours guessing root's password and never got in."
     assert inc.summary_source == "test-model"
 
@@ -369,7 +386,7 @@ def test_markup_and_escape_sequences_are_stored_literally(analysed, server) -> N
     server.default = Reply(json.dumps({"summary": evil, "next_steps": ["\x1b[31mrm -rf /\x1b[0m"],
                                        "confidence": "high"}))
     incs, _, _ = stage(case, result, settings(server.url + "/v1"))
-    inc = next(i for i in incs if i.category == "brute_force")
+    inc = next(i for i in incs if i.category == "brute_force" and not i.compromised)
     assert no_controls(inc.summary) and "\u202e" not in inc.summary
     assert "[bold red]Benign[/bold red] [link=https://evil.example]click[/link] \\x1b[2J\\x1b]8;;" in inc.summary
     assert "\\u202eoverride \\x00nul" in inc.summary and "Next: \\x1b[31mrm -rf /\\x1b[0m." in inc.summary
@@ -408,7 +425,7 @@ def test_rerun_of_an_unchanged_case_is_served_from_the_cache(clone, server) -> N
     second = analyze(case, llm=settings(server.url + "/v1"))
     assert len(server.requests) == n and second.summary_stats.cached == n and second.summary_stats.by_model == 0
     assert [i.summary for i in second.incidents] == [i.summary for i in first.incidents]
-    inc = next(i for i in second.incidents if i.category == "brute_force")
+    inc = next(i for i in second.incidents if i.category == "brute_force" and not i.compromised)
     d = summary_details(case, inc.id)
     assert d["source"] == "test-model" and d["next_steps"] == GOOD["next_steps"] and d["confidence"] == "high"
     assert d["intent"] == GOOD["intent"] and d["text"] == inc.summary
@@ -425,7 +442,7 @@ def test_stream_regenerate_and_cache(clone, server, path: str) -> None:
     case, run = clone
     answer = dict(GOOD, summary='Root was "guessed at" 286 times;\nno login worked.')
     server.default = Reply(json.dumps(answer), chunks=9)
-    inc = next(i for i in run.incidents if i.category == "brute_force")
+    inc = next(i for i in run.incidents if i.category == "brute_force" and not i.compromised)
     stream = SummaryStream(case, inc.id, llm=settings(server.url + path))
     pieces = list(stream)
     assert len(pieces) > 1 and "".join(pieces) == 'Root was "guessed at" 286 times; no login worked.'
@@ -445,7 +462,7 @@ def test_stream_regenerate_and_cache(clone, server, path: str) -> None:
 
 def test_stream_failure_keeps_the_stored_summary(clone) -> None:
     case, run = clone
-    inc = next(i for i in run.incidents if i.category == "brute_force")
+    inc = next(i for i in run.incidents if i.category == "brute_force" and not i.compromised)
     stream = regenerate_summary(case, inc.id, llm=settings(closed_port_url() + "/v1"))
     assert list(stream) == []
     assert "cannot connect" in stream.error and stream.result["text"] == inc.summary
