@@ -367,7 +367,7 @@ def incident_rows(case: Case, run_id: str | None = None) -> list[dict[str, Any]]
     cur = case.con.execute(
         "SELECT i.id, i.key, i.category, i.severity, i.risk, i.first_seen, i.last_seen, i.src_ips, i.users, "
         "i.hosts, i.sessions, i.events, i.techniques, i.rules, i.top_features, i.summary, i.summary_source, "
-        "t.status AS triage_status, t.note AS triage_note FROM incidents i "
+        "coalesce(i.compromised, false) AS compromised, i.compromised_login, t.status AS triage_status, t.note AS triage_note FROM incidents i "
         "LEFT JOIN triage t ON t.incident_key = i.key WHERE i.run_id = $run ORDER BY i.id",
         {"run": run_id},
     )

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from engine.compromise import lead, login_of
 from engine.incidents import Incident
 from engine.textsafe import visible
 
@@ -120,7 +121,7 @@ def facts_of(inc: Incident, con=None) -> IncidentFacts:
         rules=tuple(inc.rules), top_features=tuple(inc.top_features), totals=totals, peaks=peaks,
         spans=tuple(Span(m.kind, m.src_ip, m.first_ts, m.last_ts) for m in inc.members),
         logins=logins, places=places(con, inc.src_ips, logins) if con is not None else (),
-        compromised_login=_login_of(inc.compromised_login) if inc.compromised else None,
+        compromised_login=login_of(inc.compromised_login) if inc.compromised else None,
     )
 
 
@@ -151,15 +152,6 @@ def places(con, src_ips, logins) -> tuple[str, ...]:
                        f"(earlier logins came from elsewhere)")
     return tuple(out)
 
-
-def _login_of(login: dict | None) -> dict | None:
-    """The compromising login with its time as a datetime, whether from an analysis or read back as JSON."""
-    if not login:
-        return None
-    ts = login.get("ts")
-    if isinstance(ts, str):
-        ts = datetime.fromisoformat(ts)
-    return {"user": login.get("user"), "src_ip": login.get("src_ip"), "ts": ts}
 
 
 def _logins(users, per_session) -> tuple[str, ...]:
@@ -198,7 +190,7 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
         top_features=tuple(json.loads(row[13] or "[]")), totals=totals, peaks=peaks,
         spans=tuple(Span(m[0], m[1], m[2], m[3]) for m in members),
         logins=logins, places=places(con, tuple(row[6] or ()), logins),
-        compromised_login=_login_of(json.loads(row[15])) if row[14] and row[15] else None,
+        compromised_login=login_of(row[15]) if row[14] and row[15] else None,
     )
 
 
@@ -258,22 +250,9 @@ class Summary:
 
 # --- facts in words (for the offline summaries and the prompt) ---------------------------------
 
-# What the attack is called in the lead of an incident it got in through.
-_ATTACK_NAMES = {"brute_force": "brute force", "password_spraying": "password spraying",
-                 "credential_stuffing": "credential stuffing"}
-
-
 def compromise_lead(facts: IncidentFacts) -> str | None:
-    """"The brute force succeeded: deploy logged in at 2026-11-19 02:44 UTC from 185.220.101.72." for an
-    incident the attack got in through (the first sentence of its summary and the TUI's lead), else None."""
-    login = facts.compromised_login
-    if not login:
-        return None
-    attack = _ATTACK_NAMES.get(facts.category, "attack")
-    who = _name(login["user"]) if login.get("user") else "an account"
-    when = f" at {login['ts'].astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC" if login.get("ts") else ""
-    src = f" from {_name(login['src_ip'])}" if login.get("src_ip") else ""
-    return f"The {attack} succeeded: {who} logged in{when}{src}."
+    """The lead sentence of an incident the attack got in through (``engine.compromise``), else None."""
+    return lead(facts.category, facts.compromised_login)
 
 
 def with_lead(s: Summary, facts: IncidentFacts) -> Summary:

@@ -31,7 +31,7 @@ async def test_sort_and_filters(case_path, make_app):
         assert s.min_severity == "high"
         assert {i["severity"] for i in s.shown} <= {"high", "critical"} and len(s.shown) == 4
         await pilot.press("V")  # critical only
-        assert [i["category"] for i in s.shown] == ["suspicious_login"]
+        assert [i["category"] for i in s.shown] == ["brute_force"]  # the brute force that got in
         await pilot.press("ctrl+l")
         assert len(s.shown) == 5
 
@@ -58,6 +58,29 @@ async def test_sort_and_filters(case_path, make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is s and s.text == "staff12"  # the filter is kept on the way back
+
+
+async def test_a_brute_force_that_got_in_leads_with_the_login(case_path, make_app):
+    lead = "The brute force succeeded: deploy logged in at 2026-11-12 10:10 UTC from 203.0.113.99."
+    app = make_app(case_path, start="incidents")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        s = app.screen
+        await pilot.press("V", "V", "V", "V")  # critical only: the one that got in
+        assert [(i["category"], i["compromised"]) for i in s.shown] == [("brute_force", True)]
+        preview = s.query_one("#incident-preview").content
+        assert preview.plain.startswith(f"{s.shown[0]['id']} {lead} ") and preview.plain.count("succeeded:") == 1
+        assert any(span.style == "bold red" for span in preview.spans)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        text = app.screen.query_one("#summary-text").content
+        first, rest = text.plain.split("\n", 1)
+        assert first == lead and lead not in rest and rest.startswith("6 failed logins for deploy")
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+l")
+        assert all(not i["compromised"] for i in s.shown if i["category"] != "brute_force" or i["severity"] != "critical")
 
 
 async def test_filter_text_escape_cancels_editing(case_path, make_app):

@@ -12,6 +12,7 @@ from textual.widgets import Label, Sparkline, Static
 
 from engine.enrich import from_json, spread, where_text
 from engine.rules import by_id as rule_by_id
+from engine.compromise import lead_of, strip_lead
 from store.browse import EventFilter, FieldFilter, span_text
 from tui.messages import IncidentLoaded
 from tui.screens.base import ExportSpec, VedetteScreen
@@ -27,7 +28,7 @@ TECHNIQUES = {
     "T1110.003": "Password Spraying", "T1110.004": "Credential Stuffing", "T1190": "Exploit Public-Facing Application",
     "T1595": "Active Scanning", "T1595.002": "Vulnerability Scanning", "T1595.003": "Wordlist Scanning",
     "T1046": "Network Service Discovery", "T1499": "Endpoint Denial of Service", "T1048": "Exfiltration Over "
-    "Alternative Protocol", "T1071": "Application Layer Protocol",
+    "Alternative Protocol", "T1071": "Application Layer Protocol", "T1498": "Network Denial of Service",
 }
 PANES = ("#summary-pane", "#why-pane", "#sessions-table", "#incident-events EventGrid")
 # Panes the first frame of another incident leaves out (see ``IncidentScreen.show``).
@@ -255,7 +256,10 @@ class IncidentScreen(TriageActions, VedetteScreen):
 
     def _show_summary(self, inc: dict, commands: list[dict] | None = None) -> None:
         t = Text()
-        t.append(plain(inc.get("summary") or "No summary."))
+        lead = lead_of(inc)
+        if lead:  # the analyst's first question: did it work?
+            t.append(plain(lead) + "\n", style="bold red")
+        t.append(plain(strip_lead(inc.get("summary") or "", lead) or "No summary."))
         t.append("\n")
         source = inc.get("summary_source") or "unknown"
         t.append("summary by ", style="dim")

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
+from engine.compromise import lead_of, strip_lead
 from engine.enrich import where_text
 from store.browse import SEVERITY_RANK
 from tui.messages import IncidentsLoaded
@@ -150,7 +151,8 @@ class IncidentsScreen(TriageActions, VedetteScreen):
         keep = current["id"] if current else None
         self.shown = self.visible_rows()
         rows = [[
-            inc["id"], inc["severity"], str(inc["risk"]), plain(inc["category"]),
+            inc["id"], inc["severity"], str(inc["risk"]),
+            plain(inc["category"]) + (" · got in" if inc.get("compromised") else ""),
             (TRIAGE_WORDS.get(inc["triage_status"], plain(inc["triage_status"])) +
              (" ✎" if inc.get("triage_note") else "")) if inc.get("triage_status") else None,
             listing_text(inc["src_ips"], limit=32), plain(where_text(inc.get("geo") or {}), limit=26),
@@ -201,7 +203,10 @@ class IncidentsScreen(TriageActions, VedetteScreen):
             return
         t = Text()
         t.append(f"{inc['id']} ", style="bold")
-        t.append(plain(inc.get("summary") or "no summary"))
+        lead = lead_of(inc)
+        if lead:
+            t.append(plain(lead) + " ", style="bold red")
+        t.append(plain(strip_lead(inc.get("summary") or "", lead) or "no summary"))
         if inc.get("triage_note"):
             t.append("\nnote: ", style="bold")
             t.append(plain(inc["triage_note"]), style="italic")
