@@ -30,6 +30,7 @@ TECHNIQUES = {
     "T1071": "Application Layer Protocol",
     "T1048": "Exfiltration Over Alternative Protocol",
     "T1499": "Endpoint Denial of Service",
+    "T1498": "Network Denial of Service",
 }
 
 CATEGORY_LABELS = {
