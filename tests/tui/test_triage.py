@@ -118,7 +118,7 @@ async def test_reanalysis_keeps_labels_and_applies_suppressions(case_path, make_
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
         s = app.screen
-        brute = next(i for i, inc in enumerate(s.shown) if inc["category"] == "brute_force")
+        brute = next(i for i, inc in enumerate(s.shown) if inc["category"] == "brute_force" and not inc["compromised"])
         for _ in range(brute):
             await pilot.press("j")
         await pilot.press("enter")
