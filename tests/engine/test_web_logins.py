@@ -35,6 +35,7 @@ CUSTOMERS = [f"100.{64 + k // 200}.{k % 200}.{k % 7 + 1}" for k in range(300)]
 MOBILE = [f"100.80.1.{k + 1}" for k in range(10)]
 PROBE = "10.0.0.5"
 TYPO = "198.51.100.33"
+TYPO_IN_CAMPAIGN = "198.51.100.34"  # three typos while the sprayers are at it, then in
 BALANCER = "203.0.113.250"
 SYN_FLOOD = "198.18.20.20"
 DDOS = [f"185.{100 + k // 10}.{k % 10}.9" for k in range(40)]
@@ -101,6 +102,9 @@ def web_day(rnd: random.Random) -> list[tuple[datetime, str]]:
     for k in range(3):
         add(minutes(600 + k * 0.4), TYPO, "POST", "/login", 200, FORM_FAILED, LOGIN_PAGE)
     add(minutes(601.5), TYPO, "POST", "/login", 302, 0, LOGIN_PAGE)
+    for k in range(3):
+        add(minutes(710 + k * 0.4), TYPO_IN_CAMPAIGN, "POST", "/login", 200, FORM_FAILED, LOGIN_PAGE)
+    add(minutes(711.5), TYPO_IN_CAMPAIGN, "POST", "/login", 302, 0, LOGIN_PAGE)
     # A load balancer's address carrying many users (their address in X-Forwarded-For).
     for k in range(600):
         t = minutes(k * 2.3)
@@ -253,6 +257,6 @@ def test_a_scan_or_a_sweep_is_not_a_flood(incidents, ip: str) -> None:
     assert one(incidents, ip)["category"] == "scanner"
 
 
-@pytest.mark.parametrize("ip", [*CUSTOMERS[::25], *MOBILE[:3], PROBE, TYPO, BALANCER, HEALTH_FLOW, *FLOW_CLIENTS[:5]])
+@pytest.mark.parametrize("ip", [*CUSTOMERS[::25], *MOBILE[:3], PROBE, TYPO, TYPO_IN_CAMPAIGN, BALANCER, HEALTH_FLOW, *FLOW_CLIENTS[:5]])
 def test_benign_look_alikes_stay_quiet(incidents, ip: str) -> None:
     assert [(i["category"], i["severity"]) for i in with_ip(incidents, ip) if i["severity"] not in ("info", "low")] == []
