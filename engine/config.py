@@ -156,6 +156,9 @@ FLOOD_MIN_PER_MIN = 300
 FLOOD_SURGE = 10.0
 FLOOD_MIN_SOURCES = 10
 FLOOD_MIN_CONNS_PER_SOURCE = 20
+# A flood's first and last minutes are partial (below the surge): connections this many minutes
+# either side of a surge minute still count as the flood's, so a bot that started early is in it.
+FLOOD_EDGE_MINUTES = 1
 # Port scan / sweep: distinct ports or hosts, mostly unanswered.
 PORTSCAN_MIN_PORTS = 30
 # IDS alerts of no known class from one source before they are an incident by themselves

@@ -108,6 +108,7 @@ def _p() -> dict[str, object]:
         "campaign_fail_share": config.WEB_CAMPAIGN_MIN_FAIL_SHARE,
         "flood_rate": config.FLOOD_MIN_PER_MIN,
         "flood_surge": config.FLOOD_SURGE,
+        "flood_edge": int(config.FLOOD_EDGE_MINUTES),
         "syn_states": list(config.SYN_ONLY_STATES),
     }
 
@@ -431,7 +432,8 @@ _FLOW_EVENTS = (
 
 def build_flows(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
     # Minutes in which one destination (address and port) got a surge of connections: at least
-    # $flood_rate, and $flood_surge times its mean per minute over the span of the case's flows.
+    # $flood_rate, and $flood_surge times its mean per minute over the span of the case's flows
+    # (and $flood_edge minutes either side, the flood's partial first and last minutes).
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE _flood AS
     WITH f AS (
@@ -443,9 +445,10 @@ def build_flows(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
     ), mean AS (
         SELECT dst_ip, dst_port, sum(n) / any_value(span.minutes) AS per_min FROM m, span GROUP BY ALL
     )
-    SELECT m.dst_ip, m.dst_port, m.minute, m.n, m.sources
-    FROM m JOIN mean USING (dst_ip, dst_port)
+    SELECT m.dst_ip, m.dst_port, m.minute + e.d AS minute, max(m.n) AS n, max(m.sources) AS sources
+    FROM m JOIN mean USING (dst_ip, dst_port), range(-$flood_edge, $flood_edge + 1) e(d)
     WHERE m.n >= $flood_rate AND m.n >= $flood_surge * mean.per_min
+    GROUP BY ALL
     """, events)
     _run(con, f"""
     CREATE OR REPLACE TEMP TABLE feat_flow AS
