@@ -285,12 +285,17 @@ def _dos(f: IncidentFacts) -> Summary:
                 f"far more than its usual rate (up to {_n(f.peak('peak_dst_per_min'))} a minute from one source)"
                 + (f"; up to {_pct(syn)} of a source's connections never got past the SYN, the mark of a SYN flood"
                    if syn >= 0.5 else "") + f"{tech}.")
+        steps = ("check whether the service slowed down or failed in that window",
+                 _block(f).replace("block", "rate-limit or block", 1) + " or ask the upstream provider to filter",
+                 "make sure the target has SYN cookies and a connection limit per source" if syn >= 0.5 else
+                 "make sure the target limits connections per source")
     else:
         text = (f"{_n(reqs)} HTTP requests from {_who(f)}{_on(f)} {_when(f)}, up to {_n(rate)} per minute, far above "
                 f"any normal client{tech}.")
-    return Summary(text, ("check whether the service slowed down or failed in that window",
-                          _block(f).replace("block", "rate-limit or block", 1) + " or the CDN",
-                          "see whether the requests target an expensive endpoint"),
+        steps = ("check whether the service slowed down or failed in that window",
+                 _block(f).replace("block", "rate-limit or block", 1) + " or the CDN",
+                 "see whether the requests target an expensive endpoint")
+    return Summary(text, steps,
                    intent="exhaust the service so legitimate users cannot use it",
                    impact="possible slowdown or outage during the flood", confidence="high")
 
