@@ -17,7 +17,7 @@ async def test_plan_is_shown_copied_and_saved(case_path, make_app, tmp_path, mon
         assert inc["geo"][COMPROMISE]["scope"] == "documentation"   # the list's "where" column reads it
         await pilot.press("slash", *COMPROMISE, "enter", "enter")
         await settle(app, pilot)
-        assert isinstance(app.screen, IncidentScreen) and app.screen.incident["category"] == "suspicious_login"
+        assert isinstance(app.screen, IncidentScreen) and app.screen.incident["category"] == "brute_force"  # it got in
         await pilot.press("c")
         await settle(app, pilot)
         plan = app.screen
