@@ -92,6 +92,19 @@ class EventFilter:
             parts.append(shlex.quote(self.text) if any(c.isspace() for c in self.text) else self.text)
         return " ".join(parts)
 
+    def with_range(self, start: datetime | None, end: datetime | None) -> EventFilter:
+        """The same filter over ``[start, end]`` only (either open when None); any time condition
+        it had is replaced."""
+        kept = tuple(f for f in self.fields if f.column != "ts")
+        bounds = tuple(FieldFilter("ts", op, t.isoformat()) for op, t in ((">=", start), ("<=", end)) if t is not None)
+        return EventFilter(self.text, kept + bounds, self.incident_id, self.run_id)
+
+    def time_range(self) -> tuple[str | None, str | None]:
+        """The filter's time bounds as typed (``ts>=`` / ``ts<=`` values), None where open."""
+        lo = next((f.value for f in self.fields if f.column == "ts" and f.op in (">=", ">")), None)
+        hi = next((f.value for f in self.fields if f.column == "ts" and f.op in ("<=", "<")), None)
+        return lo, hi
+
     def with_field(self, column: str, op: str, value: str) -> EventFilter:
         kept = tuple(f for f in self.fields if f.column != column)
         return EventFilter(self.text, kept + (_check_field(column, op, value),), self.incident_id, self.run_id)

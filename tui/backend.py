@@ -146,9 +146,19 @@ class Backend:
         with self._session() as c:
             return queries.incident_commands(c, incident_id)
 
-    def incident_timeline(self, incident_id: str, buckets: int = 60) -> list[tuple[Any, int]]:
+    def incident_timeline(self, incident_id: str, buckets: int | None = None) -> list[tuple[Any, int]]:
+        """Events per slice of the incident's span: the PDF's slices (``config.TIMELINE_BUCKETS``)."""
+        from engine.config import TIMELINE_BUCKETS
+
         with self._session() as c:
-            return queries.incident_timeline(c, incident_id, buckets=buckets)
+            return queries.incident_timeline(c, incident_id, buckets=buckets or TIMELINE_BUCKETS)
+
+    def incident_auth_counts(self, incident_id: str):
+        """Failed attempts and the log lines behind them (``engine.counts.AuthCounts``)."""
+        from engine.counts import incident_auth_counts
+
+        with self._session() as c:
+            return incident_auth_counts(c, incident_id)
 
     # --- events ---------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ class IncidentLoaded(Message):
     sessions: list[dict] | None
     timeline: list[tuple[Any, int]] | None
     commands: list[dict] | None = None  # what attackers ran and fetched (honeypot sessions)
+    counts: Any = None  # engine.counts.AuthCounts of its events (with the sessions)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from engine.enrich import from_json, spread, where_text
 from engine.rules import by_id as rule_by_id
@@ -20,6 +20,7 @@ from tui.widgets.bars import ContributionBars
 from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, listing_text, plain
 from tui.widgets.events_pane import EventsPane
 from tui.widgets.grid import EventGrid, GridColumn, GridPage
+from tui.widgets.timeline import Timeline
 
 # ATT&CK technique names for the ids the rules use (display only).
 TECHNIQUES = {
@@ -29,7 +30,7 @@ TECHNIQUES = {
     "T1046": "Network Service Discovery", "T1499": "Endpoint Denial of Service", "T1048": "Exfiltration Over "
     "Alternative Protocol", "T1071": "Application Layer Protocol",
 }
-PANES = ("#summary-pane", "#why-pane", "#sessions-table", "#incident-events EventGrid")
+PANES = ("#summary-pane", "#why-pane", "#timeline", "#sessions-table", "#incident-events EventGrid")
 # Panes the first frame of another incident leaves out (see ``IncidentScreen.show``).
 LATER_PANES = ("#sessions-table", "#incident-events")
 SESSION_COLUMNS = (
@@ -55,6 +56,21 @@ def _commands_text(t: Text, commands: list[dict], shown: int = 40) -> None:
             t.append("\n")
     if len(commands) > shown:
         t.append(f"… and {len(commands) - shown} more (events pane)\n", style="dim")
+
+
+def auth_text(auth) -> Text:
+    """The incident's logins: failed attempts (tries) and the log lines behind them (see
+    ``engine.counts``); empty for an incident without logins."""
+    from engine.counts import ATTEMPTS_WORD, FAILURE_LINES_WORD, WHY_LINES
+
+    t = Text()
+    if auth is None or not (auth.attempts or auth.failure_lines or auth.successes):
+        return t
+    t.append("\nLogins  ", style="bold")
+    t.append(f"{auth.attempts:,} {ATTEMPTS_WORD}, {auth.successes:,} successful login(s)\n")
+    t.append(f"{auth.attempt_lines:,} log lines record the {auth.attempts:,} attempts ({WHY_LINES}); "
+             f"{auth.failure_lines:,} {FAILURE_LINES_WORD} in all (outcome = 'failure').", style="dim")
+    return t
 
 
 class IncidentScreen(TriageActions, VedetteScreen):
@@ -84,6 +100,7 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.known = known
         self.incident: dict | None = None
         self.sessions: list[dict] = []
+        self.auth = None  # engine.counts.AuthCounts of its events, once loaded
         self.filled = False  # sessions and timeline shown
         self._token = 0  # the load whose answer the screen shows
         self._reload_events = False
@@ -98,8 +115,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
             with VerticalScroll(id="why-pane", classes="pane"):
                 yield ContributionBars(id="shap")
                 yield Label(Text("\nEvents over the incident's span", style="bold"))
-                yield Sparkline([], summary_function=max, id="timeline")
-                yield Label(id="timeline-axis")
+                yield Timeline(id="timeline")
+                yield Static(id="auth-counts")
         yield EventGrid(id="sessions-table", classes="pane", paged=False, cell_cursor=False)
         yield EventsPane(EventFilter(incident_id=self.incident_id), id="incident-events", classes="pane")
 
@@ -127,8 +144,9 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.filled = False
         self._stale = None
         self._token += 1  # what is still coming about the previous incident is dropped
-        self.query_one("#timeline", Sparkline).data = []
-        self.query_one("#timeline-axis", Label).update("")
+        self.query_one("#timeline", Timeline).set_slices([], 0.0)
+        self.auth = None
+        self.query_one("#auth-counts", Static).update("")
         self.query_one("#summary-pane", VerticalScroll).scroll_home(animate=False)
         self.query_one("#why-pane", VerticalScroll).scroll_home(animate=False)
         self.set_focus(self.query_one("#summary-pane"))
@@ -197,7 +215,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
         # The summary first (one row), then what needs scans of the events.
         self.post_message(IncidentLoaded(token, inc, None, None))
         self.post_message(IncidentLoaded(token, inc, b.incident_sessions(incident_id),
-                                         b.incident_timeline(incident_id), b.incident_commands(incident_id)))
+                                         b.incident_timeline(incident_id), b.incident_commands(incident_id),
+                                         b.incident_auth_counts(incident_id)))
 
     @on(IncidentLoaded)
     def _loaded(self, msg: IncidentLoaded) -> None:
@@ -224,6 +243,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.sessions = msg.sessions
         if msg.commands:
             self._show_summary(inc, msg.commands)
+        self.auth = msg.counts
+        self._show_why(inc)
         self._show_timeline(msg.timeline or [], inc)
         self._show_sessions(msg.sessions)
         self.filled = True
@@ -232,7 +253,14 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.incident = inc
         self._show_head(inc)
         self._show_summary(inc)
-        self.query_one("#shap", ContributionBars).set_features(inc.get("top_features") or [])
+        self._show_why(inc)
+
+    def _show_why(self, inc: dict) -> None:
+        # An incident's values are means over its explained sessions: say so when there are several.
+        explained = sum(1 for s in self.sessions if s.get("top_features")) if self.sessions else None
+        self.query_one("#shap", ContributionBars).set_features(inc.get("top_features") or [],
+                                                              sessions=explained or inc.get("sessions") or 1)
+        self._put("#auth-counts", auth_text(self.auth))
 
     def _put(self, selector: str, text: Text) -> None:
         """Show ``text`` unless it is already shown: the incident's own row usually says what the
@@ -301,15 +329,18 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self._put("#summary-text", t)
 
     def _show_timeline(self, timeline: list, inc: dict) -> None:
-        counts = [n for _, n in timeline]
-        self.query_one("#timeline", Sparkline).data = counts or [0]
-        axis = Text(style="dim", no_wrap=True)
-        if timeline:
-            peak = max(counts)
-            axis.append(f"{timeline[0][0]:%m-%d %H:%M} … {inc['last_seen']:%m-%d %H:%M} UTC, peak {peak:,} per slice")
-        else:
-            axis.append("no events in span")
-        self.query_one("#timeline-axis", Label).update(axis)
+        # Equal slices: the width is the step between two starts (one slice: the span is a moment).
+        width = (timeline[1][0] - timeline[0][0]).total_seconds() if len(timeline) > 1 else 1.0
+        self.query_one("#timeline", Timeline).set_slices(timeline, width)
+
+    @on(Timeline.SliceChosen, "#timeline")
+    def _slice_chosen(self, msg: Timeline.SliceChosen) -> None:
+        """The incident's events in the picked slice, in the events browser."""
+        msg.stop()
+        from tui.screens.events import EventsScreen
+
+        flt = EventFilter(incident_id=self.incident_id).with_range(msg.start, msg.end)
+        self.app.push_screen(EventsScreen(flt))
 
     def _show_sessions(self, sessions: list[dict]) -> None:
         rows = [[plain(s["session_id"]), plain(s["kind"]), plain(s["src_ip"]) or None, listing_text(s.get("users"), 3),

@@ -10,9 +10,10 @@ from tui.widgets.cells import plain
 BAR_WIDTH = 16
 
 
-def render_contributions(features: list[dict], width: int = BAR_WIDTH) -> Text:
+def render_contributions(features: list[dict], width: int = BAR_WIDTH, sessions: int = 1) -> Text:
     """One line per feature: plain name, a bar proportional to its share of the anomaly, the
-    share and the observed value."""
+    share and the observed value (of an incident of several ``sessions``: the mean per session,
+    which the last line says)."""
     from engine.explain import plain as plain_name  # the engine's words for its own features
 
     if not features:
@@ -35,13 +36,15 @@ def render_contributions(features: list[dict], width: int = BAR_WIDTH) -> Text:
         value = f.get("value")
         if value is not None:
             out.append(f"  ({plain(value)})", style="dim")
+    if sessions > 1:
+        out.append(f"\n(values) are means per session over {sessions:,} sessions", style="dim italic")
     return out
 
 
 class ContributionBars(Static):
     """Why the model finds the incident unusual (SHAP), as bars."""
 
-    def set_features(self, features: list[dict]) -> None:
-        text = render_contributions(features)
+    def set_features(self, features: list[dict], sessions: int = 1) -> None:
+        text = render_contributions(features, sessions=sessions)
         if self.content != text:  # the same bars again would only cost a redraw
             self.update(text)
