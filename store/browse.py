@@ -662,7 +662,9 @@ def span_text(first: datetime | None, last: datetime | None) -> str:
     secs = max(0.0, (last - first).total_seconds())
     d = timedelta(seconds=secs)
     if d.days >= 2:
-        span = f"{d.days} days"
+        # 2026-11-13 08:00 -> 2026-11-20 07:59 is 7 days, not 6: round, with a tenth where it matters.
+        days = secs / 86400
+        span = f"{round(days)} days" if abs(days - round(days)) < 0.05 else f"{days:.1f} days"
     elif secs >= 3600:
         span = f"{secs / 3600:.1f} h"
     elif secs >= 60:

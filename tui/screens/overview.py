@@ -126,12 +126,14 @@ class OverviewScreen(VedetteScreen):
                 text.append(" ")
         text.append("\n")
         cats = b.get("category", {})
-        top = max(cats.values(), default=1) or 1
+        # Bars are shares of all incidents (one incident in each of 8 categories is 8 short bars).
+        total = sum(cats.values()) or 1
         for name, n in cats.items():
-            bar = "█" * max(1, round(n / top * 20))
+            bar = "█" * max(1, round(n / total * 20))
             text.append(f"{plain(name):<20}", style="bold")
             text.append(f"{bar:<21}", style="magenta")
-            text.append(f"{n}\n")
+            text.append(f"{n:>3}  ")
+            text.append(f"{n / total:.0%}\n", style="dim")
         tri = b.get("triage", {})
         text.append("triage    ", style="bold")
         for status, n in tri.items():
@@ -164,12 +166,13 @@ class OverviewScreen(VedetteScreen):
         box.mount_all(rows)
 
     def _show_sources(self, rows: list[dict]) -> None:
-        self._fill("#top-sources", ("source", "where", "events", "failed", "ok"),
+        # "fail"/"ok": lines whose outcome is failure / success (a try logged by sshd and PAM is two).
+        self._fill("#top-sources", ("source", "where", "events", "fail", "ok"),
                    [(r["src_ip"], where_text({r["src_ip"]: r} if r.get("scope") else {}), r["events"],
                      r["failures"], r["successes"]) for r in rows])
 
     def _show_accounts(self, rows: list[dict]) -> None:
-        self._fill("#top-accounts", ("account", "events", "failed", "ok", "sources"),
+        self._fill("#top-accounts", ("account", "events", "fail", "ok", "srcs"),
                    [(r["user"], r["events"], r["failures"], r["successes"], r["sources"]) for r in rows])
 
     def _show_files(self, data) -> None:
@@ -186,8 +189,16 @@ class OverviewScreen(VedetteScreen):
         table.clear(columns=True)
         for c in columns:
             table.add_column(c, key=c)
-        for r in rows:
-            table.add_row(*(count(v) if isinstance(v, int) else cell(v, limit=40) for v in r))
+        shown = [[count(v) if isinstance(v, int) else cell(v, limit=40) for v in r] for r in rows]
+        # The first column gives way (cut with "…") so the others fit the box: a table wider than
+        # its box hid its last column under the edge. Its whole value: Enter shows its events.
+        others = sum(max([len(c)] + [r[i].cell_len for r in shown]) + 2 for i, c in enumerate(columns) if i)
+        room = table.size.width - 1 - others - 2  # the scrollbar, the other columns, the cell's padding
+        for r, raw in zip(shown, rows):
+            first = raw[0]
+            if room > 4 and isinstance(first, str) and r[0].cell_len > room:
+                r[0] = cell(first, limit=room)
+            table.add_row(*r)
 
     # --- actions ------------------------------------------------------------------------------
 

@@ -525,6 +525,17 @@ class EventsPane(Vertical):
     def action_clear_filter(self) -> None:
         self._request("first", self.base)
 
+    @on(EventGrid.ViewCell)
+    def _view_cell(self, msg: EventGrid.ViewCell) -> None:
+        """The whole value, from the page (the grid holds it cut to its column's limit)."""
+        msg.stop()
+        if self.page is None or msg.row >= len(self.page.rows) or msg.column >= len(self.columns):
+            return
+        from tui.screens.dialogs import ValueDialog
+
+        column = self.columns[msg.column]
+        self.app.push_screen(ValueDialog(column, self.page.rows[msg.row].get(column)))
+
     @on(EventGrid.Selected)
     def _selected(self, event: EventGrid.Selected) -> None:
         event.stop()

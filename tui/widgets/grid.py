@@ -125,6 +125,8 @@ class EventGrid(ScrollView, can_focus=True):
         Binding("G,end", "last_row", "Last row", show=False, id="grid.last", tooltip="Last row"),
         Binding("enter", "select", "Open", show=False, id="grid.select",
                 tooltip="Open the incident / show the whole event"),
+        Binding("v", "view_cell", "Whole value", show=False, id="grid.view_cell",
+                tooltip="Show the whole value of the cell under the cursor (cut cells end in …)"),
     ]
 
     @dataclass
@@ -142,6 +144,18 @@ class EventGrid(ScrollView, can_focus=True):
 
         grid: EventGrid
         row: int
+
+        @property
+        def control(self) -> EventGrid:
+            return self.grid
+
+    @dataclass
+    class ViewCell(Message):
+        """``v`` on a cell: show its whole value (the screen opens it; a pane may know more)."""
+
+        grid: EventGrid
+        row: int
+        column: int
 
         @property
         def control(self) -> EventGrid:
@@ -282,6 +296,15 @@ class EventGrid(ScrollView, can_focus=True):
     def action_last_row(self) -> None:
         self.move_cursor(row=len(self.rows) - 1)
 
+    def action_view_cell(self) -> None:
+        if self.rows and self.columns:
+            column = self.cursor_column if self.cell_cursor else 0
+            self.post_message(self.ViewCell(self, self.cursor_row, column))
+
+    def cell_value(self, row: int, column: int) -> tuple[str, str | None]:
+        """(column label, the cell's text before it was fitted to the column)."""
+        return self.columns[column].label, self.rows[row][column]
+
     def action_select(self) -> None:
         if self.rows:
             self.post_message(self.Selected(self, self.cursor_row, self.cursor_column))
@@ -350,7 +373,8 @@ class EventGrid(ScrollView, can_focus=True):
             header = base + self._style("grid--header")
             labels = "".join((col.label.rjust(w) if col.right else set_cell_size(col.label, w)) + " " * GAP
                              for col, w in zip(self.columns, self.widths))
-            return Strip([Segment(" " + labels, header)], total).crop_extend(scroll_x, scroll_x + width, header)
+            line = " " + labels
+            return _cut(Strip([Segment(line, header)], total), line, scroll_x, width, header)
         row = self.scroll_offset.y + y - 1
         if row >= len(self.rows):
             return Strip.blank(width, base)
@@ -363,4 +387,22 @@ class EventGrid(ScrollView, can_focus=True):
             if strip is None:
                 row_style = base + self._style("grid--odd") if row % 2 else base
                 strip = self._line_cache[row] = Strip(self._cells(self.cells[row], row_style), total)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return _cut(strip, self._row_text(row), scroll_x, width, base)
+
+    def _row_text(self, row: int) -> str:
+        """The row's characters as drawn (one per cell of width), to see where the view cuts text."""
+        gap = " " * GAP
+        return " " + "".join(text + gap for text, _ in self.cells[row])
+
+
+def _cut(strip: Strip, text: str, x: int, width: int, style: Style) -> Strip:
+    """``strip`` seen from column ``x``, ``width`` wide; where the view's edge cuts a value (a
+    character on both sides of it), its last column shows "…" so the cut is seen."""
+    view = strip.crop_extend(x, x + width, style)
+    end = x + width
+    if width > 1 and end < len(text) and text[end] != " " and text[end - 1] != " " and text.isascii():
+        kept = view.crop(0, width - 1)
+        last = list(view.crop(width - 1, width))
+        mark = Segment("…", last[0].style if last else style)
+        return Strip([*kept, mark], width)
+    return view
