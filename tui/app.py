@@ -42,7 +42,8 @@ class VedetteApp(LiveFollow, App):
     CSS_PATH = Path(__file__).with_name("vedette.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Vedette"
     MODES = {"overview": OverviewScreen, "incidents": IncidentsScreen, "events": EventsScreen, "sql": SqlScreen}
-    COMMANDS = App.COMMANDS | {VedetteCommands}
+    # Vedette's provider also lists Textual's own commands, after its own (see tui.commands).
+    COMMANDS = {VedetteCommands}
     BINDINGS = [
         Binding("1", "go('overview')", "Overview", id="app.overview", tooltip="The case at a glance"),
         Binding("2", "go('incidents')", "Incidents", id="app.incidents", tooltip="The incidents table"),

@@ -26,6 +26,14 @@ class IncidentsLoaded(Message):
 
 
 @dataclass
+class IncidentGlance(Message):
+    """The incidents screen's glance at one incident: its timeline (``(slice start, events)``)."""
+
+    incident_id: str
+    timeline: list
+
+
+@dataclass
 class IncidentLoaded(Message):
     """The detail of one incident: the incident, then (a second message) its sessions and
     timeline; ``sessions`` None means they are still coming. ``token`` ties it to the load that
