@@ -99,7 +99,7 @@ class EventGrid(ScrollView, can_focus=True):
     """Rows of strings under a fixed header, a cell cursor, vim keys, edge messages."""
 
     COMPONENT_CLASSES = {"grid--header", "grid--cursor", "grid--cursor-row", "grid--odd", "grid--null",
-                         "grid--failure", "grid--success"}
+                         "grid--failure", "grid--success", "grid--match"}
     DEFAULT_CSS = """
     EventGrid { background: $surface; }
     EventGrid > .grid--header { text-style: bold; background: $panel; }
@@ -110,6 +110,7 @@ class EventGrid(ScrollView, can_focus=True):
     EventGrid > .grid--null { color: $text-muted; }
     EventGrid > .grid--failure { color: $error; }
     EventGrid > .grid--success { color: $success; }
+    EventGrid > .grid--match { background: $warning 70%; color: $background; text-style: bold; }
     """
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="grid.down",
@@ -188,6 +189,8 @@ class EventGrid(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._line_cache: dict[int, Strip] = {}
         self._total_width = 0
+        self.highlight = ""  # text marked wherever a cell shows it (any case)
+        self.marks: dict[int, list[tuple[int, int, int]]] = {}  # row -> (column, start, end) of each match
 
     # --- data -----------------------------------------------------------------------------
 
@@ -210,6 +213,7 @@ class EventGrid(ScrollView, can_focus=True):
             x += w + GAP
         self._line_cache.clear()
         self._total_width = x
+        self._find_marks()
         self.virtual_size = Size(x, len(self.rows) + 1)
         self.cursor_row = max(0, min(cursor_row, len(self.rows) - 1))
         self.cursor_column = min(self.cursor_column, max(0, len(self.columns) - 1))
@@ -217,6 +221,70 @@ class EventGrid(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
         self.post_message(self.Highlighted(self, self.cursor_row))
+
+    # --- search highlighting ----------------------------------------------------------------
+
+    def set_highlight(self, text: str) -> None:
+        """Mark ``text`` (any case) wherever a cell shows it; "" marks nothing."""
+        text = text.lower()
+        if text == self.highlight:
+            return
+        self.highlight = text
+        self._find_marks()
+        self._line_cache.clear()
+        self.refresh()
+
+    def _find_marks(self) -> None:
+        self.marks = {}
+        needle = self.highlight
+        if not needle:
+            return
+        n = len(needle)
+        for r, cells in enumerate(self.cells):
+            found = []
+            for c, (text, _) in enumerate(cells):
+                low = text.lower()
+                at = low.find(needle)
+                while at >= 0:
+                    found.append((c, at, at + n))
+                    at = low.find(needle, at + n)
+            if found:
+                self.marks[r] = found
+
+    def find_match(self, step: int) -> tuple[int, int] | None:
+        """The (row, column) of the next (``step`` 1) or previous (-1) marked cell after the
+        cursor on this page, or None."""
+        here = (self.cursor_row, self.cursor_column if self.cell_cursor else -1 if step > 0 else 10**6)
+        cells = sorted({(r, c) for r, found in self.marks.items() for c, _, _ in found})
+        later = [rc for rc in cells if (rc > here if step > 0 else rc < here)]
+        if not later:
+            return None
+        return later[0] if step > 0 else later[-1]
+
+    def _mark(self, segs: list[Segment], row: int) -> list[Segment]:
+        """``segs`` with the row's matches in the match style (split where a match begins or ends)."""
+        spans = sorted((self.offsets[c] + a, self.offsets[c] + b) for c, a, b in self.marks[row]
+                       if self.cells[row][c][0].isascii())
+        if not spans:
+            return segs
+        style = self._style("grid--match")
+        out: list[Segment] = []
+        pos = 0
+        for seg in segs:
+            text, end = seg.text, pos + len(seg.text)
+            cut = pos
+            for a, b in spans:
+                if b <= cut or a >= end:
+                    continue
+                a, b = max(a, cut), min(b, end)
+                if a > cut:
+                    out.append(Segment(text[cut - pos:a - pos], seg.style))
+                out.append(Segment(text[a - pos:b - pos], (seg.style or Style()) + style))
+                cut = b
+            if cut < end:
+                out.append(Segment(text[cut - pos:], seg.style))
+            pos = end
+        return out
 
     def get_row_at(self, index: int) -> list[Text]:
         return [Text(v if v is not None else "") for v in self.rows[index]]
@@ -381,12 +449,13 @@ class EventGrid(ScrollView, can_focus=True):
         if row == self.cursor_row:
             segs = self._cells(self.cells[row], base + self._style("grid--cursor-row"), self._style("grid--cursor"),
                                self.cursor_column if self.cell_cursor else None)
-            strip = Strip(segs, total)
+            strip = Strip(self._mark(segs, row) if row in self.marks else segs, total)
         else:
             strip = self._line_cache.get(row)
             if strip is None:
                 row_style = base + self._style("grid--odd") if row % 2 else base
-                strip = self._line_cache[row] = Strip(self._cells(self.cells[row], row_style), total)
+                segs = self._cells(self.cells[row], row_style)
+                strip = self._line_cache[row] = Strip(self._mark(segs, row) if row in self.marks else segs, total)
         return _cut(strip, self._row_text(row), scroll_x, width, base)
 
     def _row_text(self, row: int) -> str:
