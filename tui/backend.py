@@ -112,6 +112,13 @@ class Backend:
         with self._session("top_accounts") as c:
             return browse.top_accounts(c, limit)
 
+    def web_panels(self, limit: int = 25):
+        """GoAccess-style panels of the case's web requests (``store.web.WebPanels``)."""
+        from store.web import web_panels
+
+        with self._session("web_panels") as c:
+            return web_panels(c, limit)
+
     def sources(self) -> list[dict]:
         with self._session() as c:
             return browse.sources(c)

@@ -34,6 +34,14 @@ class IncidentGlance(Message):
 
 
 @dataclass
+class IncidentCounts(Message):
+    """An incident's logins (``engine.counts.AuthCounts``), for the detail's load ``token``."""
+
+    token: int
+    counts: Any
+
+
+@dataclass
 class IncidentLoaded(Message):
     """The detail of one incident: the incident, then (a second message) its sessions and
     timeline; ``sessions`` None means they are still coming. ``token`` ties it to the load that
@@ -44,7 +52,6 @@ class IncidentLoaded(Message):
     sessions: list[dict] | None
     timeline: list[tuple[Any, int]] | None
     commands: list[dict] | None = None  # what attackers ran and fetched (honeypot sessions)
-    counts: Any = None  # engine.counts.AuthCounts of its events (with the sessions)
 
 
 @dataclass

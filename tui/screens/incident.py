@@ -11,7 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Static
 
 from store.browse import EventFilter, FieldFilter, span_text
-from tui.messages import IncidentLoaded
+from tui.messages import IncidentCounts, IncidentLoaded
 from tui.screens.base import ExportSpec, VedetteScreen
 from tui.screens.triage import TriageActions
 from tui.widgets.bars import ContributionBars
@@ -206,8 +206,9 @@ class IncidentScreen(TriageActions, VedetteScreen):
         # The summary first (one row), then what needs scans of the events.
         self.post_message(IncidentLoaded(token, inc, None, None))
         self.post_message(IncidentLoaded(token, inc, b.incident_sessions(incident_id),
-                                         b.incident_timeline(incident_id), b.incident_commands(incident_id),
-                                         b.incident_auth_counts(incident_id)))
+                                         b.incident_timeline(incident_id), b.incident_commands(incident_id)))
+        # Its logins last: another scan of its events, for a line of the why pane.
+        self.post_message(IncidentCounts(token, b.incident_auth_counts(incident_id)))
 
     @on(IncidentLoaded)
     def _loaded(self, msg: IncidentLoaded) -> None:
@@ -234,11 +235,17 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.sessions = msg.sessions
         if msg.commands:
             self._show_summary(inc, msg.commands)
-        self.auth = msg.counts
         self._show_why(inc)
         self._show_timeline(msg.timeline or [], inc)
         self._show_sessions(msg.sessions)
         self.filled = True
+
+    @on(IncidentCounts)
+    def _counts_loaded(self, msg: IncidentCounts) -> None:
+        if msg.token != self._token or self.incident is None:
+            return
+        self.auth = msg.counts
+        self._put("#auth-counts", auth_text(self.auth))
 
     def _show_incident(self, inc: dict) -> None:
         self.incident = inc

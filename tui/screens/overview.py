@@ -28,8 +28,10 @@ class OverviewScreen(VedetteScreen):
                 tooltip="Show activity per host or per source file"),
         Binding("s", "suppressions", "Suppressions", id="overview.suppressions",
                 tooltip="Patterns the analysis folds into benign"),
+        Binding("w", "toggle_web", "Web panels", id="overview.web",
+                tooltip="Web logs at a glance (top paths, status codes, user agents) in place of the tables"),
         Binding("enter", "drill", "Events of row", id="overview.drill", show=False,
-                tooltip="Events of the highlighted source, account or file"),
+                tooltip="Events of the highlighted source, account, file, path, status or user agent"),
     ]
 
     def __init__(self) -> None:
@@ -44,10 +46,15 @@ class OverviewScreen(VedetteScreen):
                 yield Static(Text("loading…", style="dim"), id="incidents-box", classes="box")
             with Vertical(id="activity-box", classes="box"):
                 yield Label(Text("loading activity…", style="dim"), id="activity-empty")
-            with Horizontal(classes="overview-row tables"):
+            with Horizontal(classes="overview-row tables", id="entity-row"):
                 yield VTable(id="top-sources", classes="box")
                 yield VTable(id="top-accounts", classes="box")
                 yield VTable(id="files", classes="box")
+            # GoAccess-style panels for web logs (w), in place of the row above.
+            with Horizontal(classes="overview-row tables -hidden", id="web-row"):
+                yield VTable(id="web-paths", classes="box")
+                yield VTable(id="web-status", classes="box")
+                yield VTable(id="web-agents", classes="box")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -57,6 +64,9 @@ class OverviewScreen(VedetteScreen):
         self.query_one("#top-sources").border_title = "Busiest sources (Enter: their events)"
         self.query_one("#top-accounts").border_title = "Busiest accounts (Enter: their events)"
         self.query_one("#files").border_title = "Ingested files  (r: rejected lines)"
+        self.query_one("#web-paths").border_title = "Top paths (Enter: their requests)"
+        self.query_one("#web-status").border_title = "Status codes"
+        self.query_one("#web-agents").border_title = "Top user agents  (w: back to sources)"
         self.watch(self.app, "data_version", lambda _: self.reload(), init=False)
         # Live follow: totals, files and sparklines grow as events arrive.
         self.watch(self.app, "live_version", lambda _: self.reload(), init=False)
@@ -77,6 +87,7 @@ class OverviewScreen(VedetteScreen):
             self.post_message(OverviewPart("activity", b.activity(activity_by)))
             self.post_message(OverviewPart("sources", b.top_sources(25)))
             self.post_message(OverviewPart("accounts", b.top_accounts(25)))
+            self.post_message(OverviewPart("web", b.web_panels(25)))
         except Cancelled:
             return  # a newer reload interrupted these scans; it shows the fresh figures
 
@@ -175,6 +186,31 @@ class OverviewScreen(VedetteScreen):
         self._fill("#top-accounts", ("account", "events", "fail", "ok", "srcs"),
                    [(r["user"], r["events"], r["failures"], r["successes"], r["sources"]) for r in rows])
 
+    def _show_web(self, w) -> None:
+        """The web panels (store.web.WebPanels); the sources' title says when there are any."""
+        hint = f"  · w: web panels ({w.requests:,} requests)" if w.requests else ""
+        self.query_one("#top-sources").border_title = "Busiest sources (Enter: their events)" + hint
+        self.query_one("#web-paths").border_subtitle = (
+            Text(f"{w.requests:,} requests · {w.visitors:,} visitors · {w.bytes / 1e6:,.1f} MB") if w.requests
+            else Text("no web requests in this case", style="dim"))
+        self._fill("#web-paths", ("path", "hits", "visitors"), [(r["path"], r["hits"], r["visitors"]) for r in w.paths])
+        total = w.requests or 1
+        self._fill("#web-status", ("status", "hits", "share", "visitors"),
+                   [(str(r["status"]) if r["status"] is not None else None, r["hits"], f"{r['hits'] / total:.1%}",
+                     r["visitors"]) for r in w.statuses])
+        self._fill("#web-agents", ("user agent", "hits", "visitors"),
+                   [(r["user_agent"], r["hits"], r["visitors"]) for r in w.agents])
+
+    def action_toggle_web(self) -> None:
+        web = self.query_one("#web-row")
+        showing = web.has_class("-hidden")
+        web.set_class(not showing, "-hidden")
+        self.query_one("#entity-row").set_class(showing, "-hidden")
+        (self.query_one("#web-paths") if showing else self.query_one("#top-sources")).focus()
+        # Filled while hidden (no width yet): fill again once laid out, so the columns fit the boxes.
+        if showing and self._parts.get("web") is not None:
+            self.call_after_refresh(lambda: self._show_web(self._parts["web"]))
+
     def _show_files(self, data) -> None:
         files, reasons = data
         self._fill("#files", ("file", "format", "events", "rejected", "status"),
@@ -221,6 +257,16 @@ class OverviewScreen(VedetteScreen):
         if not isinstance(focused, DataTable) or not focused.row_count:
             return
         field = {"top-sources": "src_ip", "top-accounts": "user", "files": None}.get(focused.id or "")
+        web = {"web-paths": ("path", "paths"), "web-status": ("status", "statuses"),
+               "web-agents": ("user_agent", "agents")}.get(focused.id or "")
+        if web is not None:
+            panels = self._parts.get("web")
+            rows = getattr(panels, web[1], []) if panels is not None else []
+            if focused.cursor_row < len(rows):
+                value = rows[focused.cursor_row][web[0]]
+                self.vapp.open_events(text="", fields=((web[0], "=", "" if value is None else str(value)),
+                                                       ("action", "=", "http_request")))
+            return
         if focused.id == "files":
             files, _ = self._parts.get("files", ([], []))  # type: ignore[misc]
             value = files[focused.cursor_row]["path"] if focused.cursor_row < len(files) else None
@@ -239,6 +285,11 @@ class OverviewScreen(VedetteScreen):
 
     def export_spec(self) -> ExportSpec | None:
         focused = self.focused
+        web = {"web-paths": "paths", "web-status": "statuses", "web-agents": "agents"}.get(getattr(focused, "id", "") or "")
+        panels = self._parts.get("web")
+        if web is not None and panels is not None and getattr(panels, web):
+            rows = getattr(panels, web)
+            return ExportSpec(focused.id, columns=list(rows[0]), rows=[tuple(r.values()) for r in rows])  # type: ignore[union-attr]
         if isinstance(focused, DataTable) and focused.id in ("top-sources", "top-accounts", "files"):
             key = {"top-sources": "sources", "top-accounts": "accounts", "files": "files"}[focused.id]
             data = self._parts.get(key)
