@@ -21,6 +21,24 @@ def latest_run_id(case: Case) -> str | None:
     return row[0] if row else None
 
 
+# The tables the SQL console lists first (the rest follow by name; ev_* are the events view's parts).
+SCHEMA_FIRST = ("events", "incidents", "sessions", "runs", "sources", "rejects", "triage", "suppressions")
+
+
+def case_schema(case: Case) -> dict[str, list[tuple[str, str]]]:
+    """Every table and view of the case with its columns and their types, in column order: the
+    analyst's tables first (``SCHEMA_FIRST``), then the rest by name."""
+    rows = case.con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_catalog = current_database() "
+        "ORDER BY table_name, ordinal_position").fetchall()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, typ in rows:
+        tables.setdefault(str(table), []).append((str(column), str(typ)))
+    order = [t for t in SCHEMA_FIRST if t in tables] + sorted(t for t in tables if t not in SCHEMA_FIRST)
+    return {t: tables[t] for t in order}
+
+
 def _rows(cur) -> list[dict[str, Any]]:
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]

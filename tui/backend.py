@@ -214,6 +214,11 @@ class Backend:
 
     # --- SQL console and export -----------------------------------------------------------
 
+    def schema(self) -> dict[str, list[tuple[str, str]]]:
+        """Tables and their (column, type)s, for the SQL console."""
+        with self._session() as c:
+            return queries.case_schema(c)
+
     def run_sql(self, sql: str, max_rows: int = 10_000) -> browse.QueryResult:
         with self._session("sql") as c:
             return browse.run_read_only(c, sql, max_rows)

@@ -26,6 +26,13 @@ class IncidentsLoaded(Message):
 
 
 @dataclass
+class SqlSchema(Message):
+    """The case's tables and their (column, type)s, for the SQL console."""
+
+    schema: dict
+
+
+@dataclass
 class IncidentGlance(Message):
     """The incidents screen's glance at one incident: its timeline (``(slice start, events)``)."""
 
