@@ -66,6 +66,16 @@ class HelpScreen(ModalScreen):
                 yield Static(help_table(self.entries), id="help-text")
             yield Label(Text(self.keymap_note, style="dim"))
 
+    def text(self, width: int | None = None) -> str:
+        """The help as it reads at ``width`` columns (default: its pane's), one line per row."""
+        from rich.console import Console
+
+        widget = self.query_one("#help-text", Static)
+        width = width or widget.content_size.width or 100
+        console = Console(width=width, color_system=None, legacy_windows=False)
+        lines = console.render_lines(help_table(self.entries), console.options.update_width(width), pad=False)
+        return "\n".join("".join(seg.text for seg in line).rstrip() for line in lines)
+
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
 

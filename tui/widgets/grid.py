@@ -470,8 +470,12 @@ def _cut(strip: Strip, text: str, x: int, width: int, style: Style) -> Strip:
     view = strip.crop_extend(x, x + width, style)
     end = x + width
     if width > 1 and end < len(text) and text[end] != " " and text[end - 1] != " " and text.isascii():
-        kept = view.crop(0, width - 1)
+        kept = list(view.crop(0, width - 1))
         last = list(view.crop(width - 1, width))
-        mark = Segment("…", last[0].style if last else style)
-        return Strip([*kept, mark], width)
+        mark_style = last[0].style if last else style
+        if kept and kept[-1].style == mark_style:  # one segment per run of one style, as drawn
+            kept[-1] = Segment(kept[-1].text + "…", mark_style)
+        else:
+            kept.append(Segment("…", mark_style))
+        return Strip(kept, width)
     return view
