@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,24 +26,29 @@ class HelpEntry:
     action: str
 
 
-def help_table(entries: list[HelpEntry]) -> Table:
-    """Sections of (keys, what they do, binding id) in three columns: a long description wraps
-    inside its column (never back to the left edge) and ids are never cut."""
+def help_table(entries: list[HelpEntry]) -> Group:
+    """Per section, its heading and a grid of (keys, what they do, binding id): a long description
+    wraps inside its column (never back to the left edge) and ids are never cut. Every section's
+    grid has the same column widths, so the columns line up down the screen."""
     id_width = max((len(e.binding_id) + 2 for e in entries if e.binding_id), default=0)
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(width=KEYS_WIDTH, no_wrap=True, overflow="fold")
-    table.add_column(ratio=1, overflow="fold")
-    table.add_column(width=id_width, no_wrap=True)
+    parts: list = []
+    table = None
     section = None
     for e in entries:
         if e.section != section:
             if section is not None:
-                table.add_row("")
-            table.add_row(Text(e.section, style="bold underline"), "", "")
+                parts.append(Text(""))
+            parts.append(Text(e.section, style="bold underline"))
+            table = Table.grid(padding=(0, 1), expand=True)
+            table.add_column(width=KEYS_WIDTH, no_wrap=True, overflow="fold")
+            table.add_column(ratio=1, overflow="fold")
+            table.add_column(width=id_width, no_wrap=True)
+            parts.append(table)
             section = e.section
+        assert table is not None
         table.add_row(Text("  " + e.keys, style="bold cyan"), Text(e.description),
                       Text(f"[{e.binding_id}]", style="dim") if e.binding_id else "")
-    return table
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen):

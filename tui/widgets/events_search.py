@@ -3,7 +3,7 @@ and time range (t), apart from its paging."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 from typing import TYPE_CHECKING
 
 from store.browse import EventFilter, EventPage, FieldFilter, PageKey
@@ -39,9 +39,8 @@ def _when(text: str, base: datetime | None) -> datetime:
     """A time as typed: ISO date and time (a zone optional, UTC by default), or a bare HH:MM[:SS]
     on ``base``'s day."""
     try:
-        if base is not None and len(text) <= 8 and ":" in text and "-" not in text:
-            t = datetime.strptime(text, "%H:%M:%S" if text.count(":") == 2 else "%H:%M").time()
-            return datetime.combine(base.date(), t, base.tzinfo)
+        if base is not None and ":" in text and "-" not in text and "T" not in text:
+            return datetime.combine(base.date(), time.fromisoformat(text), base.tzinfo)
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a time: write 2026-11-19 02:14 (or 02:30 after the first)") from None
@@ -54,8 +53,12 @@ def find_page(backend: Backend, request: PageRequest, limit: int, slot: str) -> 
     line. An empty page: no such line."""
     forward = request.mode == "find_next"
     flt = request.flt
-    needle = EventFilter(flt.text, flt.fields + (FieldFilter("raw", "~", request.search),), flt.incident_id,
-                         flt.run_id)
+    # The search matches the line as the filter's text does; beside a filter text, the raw line.
+    if flt.text:
+        needle = EventFilter(flt.text, flt.fields + (FieldFilter("raw", "~", request.search),), flt.incident_id,
+                             flt.run_id)
+    else:
+        needle = EventFilter(request.search, flt.fields, flt.incident_id, flt.run_id)
     hit = backend.events_page(needle, after=request.key if forward else None, before=None if forward else request.key,
                               limit=1, slot=slot)
     if not hit.rows:
