@@ -322,13 +322,9 @@ class IncidentScreen(TriageActions, VedetteScreen):
     def _focus_pane(self, step: int) -> None:
         panes = [self.query_one(sel) for sel in PANES]
         focused = self.focused
-        index = 0
-        for i, p in enumerate(panes):
-            if focused is not None and (focused is p or p in focused.ancestors_with_self):
-                index = i
-                break
-        else:
-            index = -1 if step > 0 else 0
+        # The pane that is (or holds) the focus; the innermost wins (the timeline is in the why pane).
+        holding = [i for i, p in enumerate(panes) if focused is not None and p in focused.ancestors_with_self]
+        index = holding[-1] if holding else (-1 if step > 0 else 0)
         panes[(index + step) % len(panes)].focus()
 
     def action_next_pane(self) -> None:
