@@ -68,17 +68,21 @@ def test_span_counts_whole_days():
     assert span_text(first, first + timedelta(hours=3)).endswith("(3.0 h)")
 
 
-async def test_overview_bars_are_shares_and_tables_fit_their_boxes(case_path, make_app):
+@pytest.mark.parametrize("size", [(160, 45), (100, 30)])
+async def test_overview_bars_are_shares_and_tables_fit_their_boxes(case_path, make_app, size):
     app = make_app(case_path)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(app, pilot)
         screen = app.screen
         breakdown = screen._parts["breakdown"]["category"]
         total = sum(breakdown.values())
-        text = str(screen.query_one("#incidents-box").content)
+        box = screen.query_one("#incidents-box")
+        text = str(box.content)
+        bar_w = max(4, min(20, box.content_size.width - 30))
         for name, n in breakdown.items():
             line = next(ln for ln in text.splitlines() if ln.startswith(name))
-            assert line.count("█") == max(1, round(n / total * 20))
+            assert line.count("█") == max(1, round(n / total * bar_w))
+            assert len(line) <= box.content_size.width
             assert f"{n / total:.0%}" in line
         for selector in ("#top-sources", "#top-accounts", "#files"):
             table = screen.query_one(selector)

@@ -18,6 +18,10 @@ from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, cell, 
 from tui.widgets.tables import VTable
 
 
+# The first column of an overview table is cut to fit its box, down to this many cells.
+FIRST_MIN = 12
+
+
 class OverviewScreen(VedetteScreen):
     SCREEN_TITLE = "Overview"
     AUTO_FOCUS = "#top-sources"
@@ -60,6 +64,7 @@ class OverviewScreen(VedetteScreen):
         super().on_mount()
         self.query_one("#case-box").border_title = "Case"
         self.query_one("#incidents-box").border_title = "Incidents of the latest analysis"
+        self.query_one("#incidents-box").border_subtitle = "2: the incidents table"
         self.query_one("#activity-box").border_title = "Events over time"
         self.query_one("#top-sources").border_title = "Busiest sources (Enter: their events)"
         self.query_one("#top-accounts").border_title = "Busiest accounts (Enter: their events)"
@@ -134,15 +139,17 @@ class OverviewScreen(VedetteScreen):
         for s in SEVERITIES:
             if s in sev:
                 text.append(f" {s} {sev[s]} ", style=SEVERITY_STYLE.get(s, ""))
-                text.append(" ")
         text.append("\n")
         cats = b.get("category", {})
-        # Bars are shares of all incidents (one incident in each of 8 categories is 8 short bars).
+        # Bars are shares of all incidents (one incident in each of 8 categories is 8 short bars),
+        # as long as the box leaves room for: name, bar, count and share on one line.
         total = sum(cats.values()) or 1
+        room = self.query_one("#incidents-box").content_size.width
+        bar_w = max(4, min(20, room - 20 - 10)) if room else 20
         for name, n in cats.items():
-            bar = "█" * max(1, round(n / total * 20))
-            text.append(f"{plain(name):<20}", style="bold")
-            text.append(f"{bar:<21}", style="magenta")
+            bar = "█" * max(1, round(n / total * bar_w))
+            text.append(f"{plain(name, limit=19):<20}", style="bold")
+            text.append(f"{bar:<{bar_w + 1}}", style="magenta")
             text.append(f"{n:>3}  ")
             text.append(f"{n / total:.0%}\n", style="dim")
         tri = b.get("triage", {})
@@ -150,8 +157,6 @@ class OverviewScreen(VedetteScreen):
         for status, n in tri.items():
             text.append(f"{TRIAGE_WORDS.get(status, status)} {n}", style=TRIAGE_STYLE.get(status, "dim"))
             text.append("  ")
-        text.append("\n")
-        text.append("2 opens the incidents table", style="dim")
         self.query_one("#incidents-box", Static).update(text)
 
     def _show_activity(self, a: Activity) -> None:
@@ -173,7 +178,7 @@ class OverviewScreen(VedetteScreen):
                 classes="spark-row",
             )
             rows.append(row)
-        rows.append(Label(Text(span_text(a.first, a.last), style="dim"), classes="spark-axis"))
+        box.border_subtitle = span_text(a.first, a.last)
         box.mount_all(rows)
 
     def _show_sources(self, rows: list[dict]) -> None:
@@ -188,8 +193,7 @@ class OverviewScreen(VedetteScreen):
 
     def _show_web(self, w) -> None:
         """The web panels (store.web.WebPanels); the sources' title says when there are any."""
-        hint = f"  · w: web panels ({w.requests:,} requests)" if w.requests else ""
-        self.query_one("#top-sources").border_title = "Busiest sources (Enter: their events)" + hint
+        self.query_one("#top-sources").border_subtitle = f"w: web panels ({w.requests:,} requests)" if w.requests else ""
         self.query_one("#web-paths").border_subtitle = (
             Text(f"{w.requests:,} requests · {w.visitors:,} visitors · {w.bytes / 1e6:,.1f} MB") if w.requests
             else Text("no web requests in this case", style="dim"))
@@ -221,22 +225,39 @@ class OverviewScreen(VedetteScreen):
             self.query_one("#files").border_subtitle = Text(f"rejected: {top}")
 
     def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Fill a table so it fits its box: the first column gives way (cut with "…"; Enter shows
+        its events), and in a narrow box the last columns are left out (a table wider than its
+        box hid its last column under the edge). Widths are set, not measured by the table."""
         table = self.query_one(selector, DataTable)
         table.clear(columns=True)
-        for c in columns:
-            table.add_column(c, key=c)
         shown = [[count(v) if isinstance(v, int) else cell(v, limit=40) for v in r] for r in rows]
-        # The first column gives way (cut with "…") so the others fit the box: a table wider than
-        # its box hid its last column under the edge. Its whole value: Enter shows its events.
-        others = sum(max([len(c)] + [r[i].cell_len for r in shown]) + 2 for i, c in enumerate(columns) if i)
-        room = table.size.width - 1 - others - 2  # the scrollbar, the other columns, the cell's padding
+        widths = [max([len(c)] + [r[i].cell_len for r in shown]) for i, c in enumerate(columns)]
+        avail = table.size.width - 1  # the scrollbar
+        if avail > 0:
+            def needed() -> int:  # with the first column as narrow as it may be (2: a cell's padding)
+                return min(widths[0], FIRST_MIN) + 2 + sum(w + 2 for w in widths[1:])
+
+            while len(widths) > 2 and needed() > avail:
+                widths.pop()  # the least telling columns come last
+            widths[0] = max(FIRST_MIN, min(widths[0], avail - sum(w + 2 for w in widths[1:]) - 2))
+        for c, w in zip(columns, widths):
+            table.add_column(c, key=c, width=w)
         for r, raw in zip(shown, rows):
-            first = raw[0]
-            if room > 4 and isinstance(first, str) and r[0].cell_len > room:
-                r[0] = cell(first, limit=room)
+            r = r[:len(widths)]
+            if isinstance(raw[0], str) and r[0].cell_len > widths[0]:
+                r[0] = cell(raw[0], limit=widths[0])
             table.add_row(*r)
 
     # --- actions ------------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        # The category bars and the tables fit their boxes' widths: draw them again at the new size.
+        def again() -> None:
+            for name in ("breakdown", "sources", "accounts", "files", "web"):
+                if name in self._parts:
+                    getattr(self, f"_show_{name}")(self._parts[name])
+
+        self.call_after_refresh(again)
 
     def action_toggle_activity(self) -> None:
         self.activity_by = "host" if self.activity_by == "source_file" else "source_file"

@@ -441,8 +441,7 @@ class EventGrid(ScrollView, can_focus=True):
             header = base + self._style("grid--header")
             labels = "".join((col.label.rjust(w) if col.right else set_cell_size(col.label, w)) + " " * GAP
                              for col, w in zip(self.columns, self.widths))
-            line = " " + labels
-            return _cut(Strip([Segment(line, header)], total), line, scroll_x, width, header)
+            return _cut(Strip([Segment(" " + labels, header)], total), scroll_x, width, header)
         row = self.scroll_offset.y + y - 1
         if row >= len(self.rows):
             return Strip.blank(width, base)
@@ -456,26 +455,23 @@ class EventGrid(ScrollView, can_focus=True):
                 row_style = base + self._style("grid--odd") if row % 2 else base
                 segs = self._cells(self.cells[row], row_style)
                 strip = self._line_cache[row] = Strip(self._mark(segs, row) if row in self.marks else segs, total)
-        return _cut(strip, self._row_text(row), scroll_x, width, base)
-
-    def _row_text(self, row: int) -> str:
-        """The row's characters as drawn (one per cell of width), to see where the view cuts text."""
-        gap = " " * GAP
-        return " " + "".join(text + gap for text, _ in self.cells[row])
+        return _cut(strip, scroll_x, width, base)
 
 
-def _cut(strip: Strip, text: str, x: int, width: int, style: Style) -> Strip:
+def _cut(strip: Strip, x: int, width: int, style: Style) -> Strip:
     """``strip`` seen from column ``x``, ``width`` wide; where the view's edge cuts a value (a
     character on both sides of it), its last column shows "…" so the cut is seen."""
     view = strip.crop_extend(x, x + width, style)
     end = x + width
-    if width > 1 and end < len(text) and text[end] != " " and text[end - 1] != " " and text.isascii():
-        kept = list(view.crop(0, width - 1))
-        last = list(view.crop(width - 1, width))
-        mark_style = last[0].style if last else style
-        if kept and kept[-1].style == mark_style:  # one segment per run of one style, as drawn
-            kept[-1] = Segment(kept[-1].text + "…", mark_style)
-        else:
-            kept.append(Segment("…", mark_style))
-        return Strip(kept, width)
+    if width > 1 and end < strip.cell_length:
+        edge = "".join(seg.text for seg in strip.crop(end - 1, end + 1))
+        if len(edge) == 2 and " " not in edge:
+            kept = list(view.crop(0, width - 1))
+            last = list(view.crop(width - 1, width))
+            mark_style = last[0].style if last else style
+            if kept and kept[-1].style == mark_style:  # one segment per run of one style, as drawn
+                kept[-1] = Segment(kept[-1].text + "…", mark_style)
+            else:
+                kept.append(Segment("…", mark_style))
+            return Strip(kept, width)
     return view
