@@ -1,5 +1,5 @@
 """The events pane's search (s, n / N: marks a text and moves between its matches, across pages)
-and time range (t), apart from its paging."""
+and time range (T), apart from its paging."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from store.browse import EventFilter, EventPage, FieldFilter, PageKey
 if TYPE_CHECKING:
     from tui.backend import Backend
     from tui.widgets.events_pane import PageRequest
-
-
-def _request_type():
-    from tui.widgets.events_pane import PageRequest
-
-    return PageRequest
 
 
 def parse_time_range(text: str) -> tuple[datetime | None, datetime | None]:
@@ -122,7 +116,9 @@ class SearchActions:
         self._token = self._next_serial()
         self._loading = True
         self._update_status()
-        self._fetch(self._token, _request_type()("find_next" if step > 0 else "find_prev", self.flt, key, self.columns,
+        from tui.widgets.events_pane import PageRequest  # the pane's module imports this one
+
+        self._fetch(self._token, PageRequest("find_next" if step > 0 else "find_prev", self.flt, key, self.columns,
                                              search=self.marked))
 
     def action_time_range(self) -> None:
