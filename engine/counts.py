@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from store.queries import incident_event_filter
+
 # The kinds of line that record one failed try, each counted on its own (see the docstring).
 AUTH_FAIL_LINE = "(action LIKE 'auth\\_%' ESCAPE '\\' AND action <> 'auth_publickey' AND outcome = 'failure')"
 ATTEMPT_KINDS: tuple[str, ...] = (
@@ -103,7 +105,5 @@ def auth_counts(con: Any, where: str, params: dict[str, Any]) -> AuthCounts:
 
 def incident_auth_counts(case: Any, incident_id: str, run_id: str | None = None) -> AuthCounts:
     """``auth_counts`` of an incident's raw events (of a run, the latest by default)."""
-    from store.queries import incident_event_filter
-
     where, params = incident_event_filter(case, incident_id, run_id)
     return auth_counts(case.con, where, params)
