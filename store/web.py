@@ -32,6 +32,9 @@ def web_panels(case: Case, limit: int = 25) -> WebPanels:
     an empty ``WebPanels`` when there are none."""
     rel = events_relation(_COLUMNS)
     limit = max(1, int(limit))
+    # Most cases without web logs: a probe that stops at the first request saves the grouping.
+    if case.con.execute(f"SELECT 1 FROM {rel} WHERE action = 'http_request' LIMIT 1").fetchone() is None:
+        return WebPanels()
     rows = case.con.execute(
         f"""
         WITH web AS (SELECT path, status, user_agent, src_ip, bytes FROM {rel} WHERE action = 'http_request'),

@@ -42,6 +42,8 @@ class OverviewScreen(VedetteScreen):
         super().__init__()
         self.activity_by = "source_file"
         self._parts: dict[str, object] = {}
+        self._web_built = False
+        self._drawn_width: int | None = None  # the width the parts were drawn at
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="overview"):
@@ -54,11 +56,9 @@ class OverviewScreen(VedetteScreen):
                 yield VTable(id="top-sources", classes="box")
                 yield VTable(id="top-accounts", classes="box")
                 yield VTable(id="files", classes="box")
-            # GoAccess-style panels for web logs (w), in place of the row above.
-            with Horizontal(classes="overview-row tables -hidden", id="web-row"):
-                yield VTable(id="web-paths", classes="box")
-                yield VTable(id="web-status", classes="box")
-                yield VTable(id="web-agents", classes="box")
+            # GoAccess-style panels for web logs (w), in place of the row above: built on the first
+            # w (three more tables cost the first paint a third more).
+            yield Horizontal(classes="overview-row tables -hidden", id="web-row")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -69,9 +69,6 @@ class OverviewScreen(VedetteScreen):
         self.query_one("#top-sources").border_title = "Busiest sources (Enter: their events)"
         self.query_one("#top-accounts").border_title = "Busiest accounts (Enter: their events)"
         self.query_one("#files").border_title = "Ingested files  (r: rejected lines)"
-        self.query_one("#web-paths").border_title = "Top paths (Enter: their requests)"
-        self.query_one("#web-status").border_title = "Status codes"
-        self.query_one("#web-agents").border_title = "Top user agents  (w: back to sources)"
         self.watch(self.app, "data_version", lambda _: self.reload(), init=False)
         # Live follow: totals, files and sparklines grow as events arrive.
         self.watch(self.app, "live_version", lambda _: self.reload(), init=False)
@@ -194,6 +191,8 @@ class OverviewScreen(VedetteScreen):
     def _show_web(self, w) -> None:
         """The web panels (store.web.WebPanels); the sources' title says when there are any."""
         self.query_one("#top-sources").border_subtitle = f"w: web panels ({w.requests:,} requests)" if w.requests else ""
+        if not self._web_built:
+            return  # shown when w builds the panels
         self.query_one("#web-paths").border_subtitle = (
             Text(f"{w.requests:,} requests · {w.visitors:,} visitors · {w.bytes / 1e6:,.1f} MB") if w.requests
             else Text("no web requests in this case", style="dim"))
@@ -205,15 +204,27 @@ class OverviewScreen(VedetteScreen):
         self._fill("#web-agents", ("user agent", "hits", "visitors"),
                    [(r["user_agent"], r["hits"], r["visitors"]) for r in w.agents])
 
+    def _build_web(self) -> None:
+        tables = [VTable(id="web-paths", classes="box"), VTable(id="web-status", classes="box"),
+                  VTable(id="web-agents", classes="box")]
+        for table, title in zip(tables, ("Top paths (Enter: their requests)", "Status codes",
+                                         "Top user agents  (w: back to sources)")):
+            table.border_title = title
+        self.query_one("#web-row").mount_all(tables)
+        self._web_built = True
+
     def action_toggle_web(self) -> None:
         web = self.query_one("#web-row")
         showing = web.has_class("-hidden")
+        if showing and not self._web_built:
+            self._build_web()
         web.set_class(not showing, "-hidden")
         self.query_one("#entity-row").set_class(showing, "-hidden")
-        (self.query_one("#web-paths") if showing else self.query_one("#top-sources")).focus()
-        # Filled while hidden (no width yet): fill again once laid out, so the columns fit the boxes.
+        # Filled once laid out, so the columns fit the boxes.
         if showing and self._parts.get("web") is not None:
             self.call_after_refresh(lambda: self._show_web(self._parts["web"]))
+        self.call_after_refresh(lambda: (self.query_one("#web-paths") if showing else
+                                         self.query_one("#top-sources")).focus())
 
     def _show_files(self, data) -> None:
         files, reasons = data
@@ -251,7 +262,11 @@ class OverviewScreen(VedetteScreen):
     # --- actions ------------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        # The category bars and the tables fit their boxes' widths: draw them again at the new size.
+        # The category bars and the tables fit their boxes' widths: draw them again at a new width.
+        width, self._drawn_width = self._drawn_width, self.size.width
+        if width is None or width == self.size.width:
+            return
+
         def again() -> None:
             for name in ("breakdown", "sources", "accounts", "files", "web"):
                 if name in self._parts:
