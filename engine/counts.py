@@ -12,7 +12,11 @@ count of lines with ``outcome = 'failure'`` counts one try two to four times.
   try once, and a log with both does not count it twice.
 - An **attempt line** is a line that records a failed try (any of those kinds).
 - A **failure line** is any event line whose outcome is failure (what ``WHERE outcome =
-  'failure'`` counts in the SQL console, preauth disconnects included).
+  'failure'`` counts in the SQL console, preauth disconnects and host records included).
+
+Attempts are counted over the events the sessions count them over: sshd's lines, and Cowrie,
+auditd and btmp/wtmp records less those that repeat an sshd line (``engine.sessions``), so the
+incident pane and the PDF say what the summary says.
 
 Everything that shows a count says which of the three it is ("failed attempts", "failure lines").
 """
@@ -37,14 +41,16 @@ ATTEMPT_LINE = f"({AUTH_FAIL_LINE} OR action IN ('pam_auth_failure', 'invalid_us
                "'user_not_allowed'))"
 # A line that records a successful login.
 SUCCESS_LINE = "(action LIKE 'auth\\_%' ESCAPE '\\' AND outcome = 'success')"
-# The events attempts are counted over: SSH's (other programs' PAM lines are not logins).
-SSH_EVENTS = "(program LIKE 'sshd%')"
+# The events attempts are counted over: sshd's own lines (other programs' PAM lines are not
+# logins), and the honeypot and host records (Cowrie, auditd, btmp/wtmp) the sessions count beside
+# them, less those that repeat what an sshd line already says (engine.sessions.host_ssh_events_sql).
+SSH_EVENTS = "(program LIKE 'sshd%' AND format IN ('syslog', 'journald'))"
 FAILURE_LINES = "count(*) FILTER (outcome = 'failure')"
 
 # What the counts are called wherever they are shown.
 ATTEMPTS_WORD = "failed attempts"
 FAILURE_LINES_WORD = "failure lines"
-WHY_LINES = "sshd and PAM each log every try, and invalid-user and preauth lines add to them"
+WHY_LINES = "sshd and PAM each log every try; invalid-user, preauth, auditd and btmp lines can add to them"
 
 
 def attempts_sql(condition: str = "TRUE") -> str:
@@ -73,16 +79,25 @@ class AuthCounts:
         return text
 
 
+def _events_sql(where: str) -> str:
+    """CTEs: ``ev``, the events ``where`` selects, each with ``is_ssh`` (counted for attempts)."""
+    from engine.sessions import host_ssh_events_sql  # engine.sessions imports this module
+
+    return (f"host AS ({host_ssh_events_sql()}), "
+            f"ev AS (SELECT *, ({SSH_EVENTS} OR event_id IN (SELECT eid FROM host)) AS is_ssh "
+            f"FROM events WHERE {where})")
+
+
 def grouped_sql(where: str, group: str, limit: int | None = None) -> str:
     """Per ``group`` (an events column) of the events ``where`` selects: events, failed attempts
     (counted per source within the group), failure lines, successes, distinct sources and
     accounts, first and last seen; busiest first."""
     inner_group = "src_ip" if group == "src_ip" else f'{group}, src_ip'
     return (
-        f"WITH per AS (SELECT {inner_group}, count(*) AS events, "
-        f"{attempts_sql(SSH_EVENTS)} AS attempts, {FAILURE_LINES} AS failure_lines, "
+        f"WITH {_events_sql(where)}, per AS (SELECT {inner_group}, count(*) AS events, "
+        f"{attempts_sql('is_ssh')} AS attempts, {FAILURE_LINES} AS failure_lines, "
         f"count(*) FILTER ({SUCCESS_LINE}) AS successes, list(DISTINCT \"user\") FILTER (\"user\" IS NOT NULL) AS u, "
-        f"min(ts) AS first_seen, max(ts) AS last_seen FROM events WHERE {where} GROUP BY ALL) "
+        f"min(ts) AS first_seen, max(ts) AS last_seen FROM ev GROUP BY ALL) "
         f"SELECT {group} AS name, sum(events)::BIGINT AS events, sum(attempts)::BIGINT AS attempts, "
         f"sum(failure_lines)::BIGINT AS failure_lines, sum(successes)::BIGINT AS successes, "
         f"count(DISTINCT src_ip) AS sources, length(list_distinct(flatten(list(u)))) AS users, "
@@ -95,9 +110,10 @@ def grouped_sql(where: str, group: str, limit: int | None = None) -> str:
 def auth_counts(con: Any, where: str, params: dict[str, Any]) -> AuthCounts:
     """The ``AuthCounts`` of the events ``where`` (with ``params``) selects, in one scan."""
     row = con.execute(
+        f"WITH {_events_sql(where)} "
         f"SELECT coalesce(sum(a), 0), coalesce(sum(al), 0), coalesce(sum(fl), 0), coalesce(sum(s), 0) FROM ("
-        f"SELECT src_ip, {attempts_sql(SSH_EVENTS)} AS a, count(*) FILTER ({ATTEMPT_LINE} AND {SSH_EVENTS}) AS al, "
-        f"{FAILURE_LINES} AS fl, count(*) FILTER ({SUCCESS_LINE}) AS s FROM events WHERE {where} GROUP BY src_ip)",
+        f"SELECT src_ip, {attempts_sql('is_ssh')} AS a, count(*) FILTER ({ATTEMPT_LINE} AND is_ssh) AS al, "
+        f"{FAILURE_LINES} AS fl, count(*) FILTER ({SUCCESS_LINE} AND is_ssh) AS s FROM ev GROUP BY src_ip)",
         params,
     ).fetchone()
     return AuthCounts(*(int(v) for v in row))
