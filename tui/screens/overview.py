@@ -182,7 +182,7 @@ class OverviewScreen(VedetteScreen):
         # "fail"/"ok": lines whose outcome is failure / success (a try logged by sshd and PAM is two).
         self._fill("#top-sources", ("source", "where", "events", "fail", "ok"),
                    [(r["src_ip"], where_text({r["src_ip"]: r} if r.get("scope") else {}), r["events"],
-                     r["failures"], r["successes"]) for r in rows])
+                     r["failures"], r["successes"]) for r in rows], drop=("ok", "fail", "where"))
 
     def _show_accounts(self, rows: list[dict]) -> None:
         self._fill("#top-accounts", ("account", "events", "fail", "ok", "srcs"),
@@ -235,28 +235,33 @@ class OverviewScreen(VedetteScreen):
             top = ", ".join(f"{plain(r, limit=40)} ({n:,})" for r, n in reasons[:2])
             self.query_one("#files").border_subtitle = Text(f"rejected: {top}")
 
-    def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple], drop: tuple[str, ...] = ()) -> None:
         """Fill a table so it fits its box: the first column gives way (cut with "…"; Enter shows
-        its events), and in a narrow box the last columns are left out (a table wider than its
-        box hid its last column under the edge). Widths are set, not measured by the table."""
+        its events), and in a narrow box columns are left out, those named in ``drop`` first, then
+        the last ones (a table wider than its box hid its last column under the edge). Widths are
+        set, not measured by the table."""
         table = self.query_one(selector, DataTable)
         table.clear(columns=True)
         shown = [[count(v) if isinstance(v, int) else cell(v, limit=40) for v in r] for r in rows]
-        widths = [max([len(c)] + [r[i].cell_len for r in shown]) for i, c in enumerate(columns)]
+        widths = {c: max([len(c)] + [r[i].cell_len for r in shown]) for i, c in enumerate(columns)}
+        kept = list(columns)
         avail = table.size.width - 1  # the scrollbar
         if avail > 0:
             def needed() -> int:  # with the first column as narrow as it may be (2: a cell's padding)
-                return min(widths[0], FIRST_MIN) + 2 + sum(w + 2 for w in widths[1:])
+                return min(widths[kept[0]], FIRST_MIN) + 2 + sum(widths[c] + 2 for c in kept[1:])
 
-            while len(widths) > 2 and needed() > avail:
-                widths.pop()  # the least telling columns come last
-            widths[0] = max(FIRST_MIN, min(widths[0], avail - sum(w + 2 for w in widths[1:]) - 2))
-        for c, w in zip(columns, widths):
-            table.add_column(c, key=c, width=w)
+            order = [c for c in drop if c in kept] + [c for c in reversed(kept[1:]) if c not in drop]
+            while len(kept) > 2 and needed() > avail:
+                kept.remove(order.pop(0))  # the least telling columns go first
+            first = kept[0]
+            widths[first] = max(FIRST_MIN, min(widths[first], avail - sum(widths[c] + 2 for c in kept[1:]) - 2))
+        for c in kept:
+            table.add_column(c, key=c, width=widths[c])
+        index = [columns.index(c) for c in kept]
         for r, raw in zip(shown, rows):
-            r = r[:len(widths)]
-            if isinstance(raw[0], str) and r[0].cell_len > widths[0]:
-                r[0] = cell(raw[0], limit=widths[0])
+            r = [r[i] for i in index]
+            if isinstance(raw[0], str) and r[0].cell_len > widths[kept[0]]:
+                r[0] = cell(raw[0], limit=widths[kept[0]])
             table.add_row(*r)
 
     # --- actions ------------------------------------------------------------------------------
