@@ -118,7 +118,7 @@ async def test_time_range_filter_in_the_events_browser(case_path, make_app):
         con = app.backend.case.con
         lo, hi = con.execute(f"SELECT min(ts), max(ts) FROM events WHERE src_ip = '{WEB}'").fetchone()
         n = con.execute("SELECT count(*) FROM events WHERE ts BETWEEN $a AND $b", {"a": lo, "b": hi}).fetchone()[0]
-        await pilot.press("T")
+        await pilot.press("w")
         await pilot.pause()
         assert isinstance(app.screen, PathDialog)
         await _type(pilot, f"{lo:%Y-%m-%d %H:%M:%S.%f} .. {hi:%H:%M:%S.%f}")

@@ -49,7 +49,7 @@ class EventsScreen(VedetteScreen):
             ("Events: search (mark a text, n / N between matches)", "s", "pane('search')"),
             ("Events: next match", "n", "pane('find(1)')"),
             ("Events: previous match", "N", "pane('find(-1)')"),
-            ("Events: only a time range", "T", "pane('time_range')"),
+            ("Events: only a time range (when)", "w", "pane('time_range')"),
         ]
 
     def action_pane(self, action: str) -> None:

@@ -1,5 +1,5 @@
 """The events pane's search (s, n / N: marks a text and moves between its matches, across pages)
-and time range (T), apart from its paging."""
+and time range (w: when), apart from its paging."""
 
 from __future__ import annotations
 
