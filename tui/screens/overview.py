@@ -182,7 +182,7 @@ class OverviewScreen(VedetteScreen):
         # "fail"/"ok": lines whose outcome is failure / success (a try logged by sshd and PAM is two).
         self._fill("#top-sources", ("source", "where", "events", "fail", "ok"),
                    [(r["src_ip"], where_text({r["src_ip"]: r} if r.get("scope") else {}), r["events"],
-                     r["failures"], r["successes"]) for r in rows], drop=("ok", "fail", "where"))
+                     r["failures"], r["successes"]) for r in rows], drop=("where", "ok", "fail"))
 
     def _show_accounts(self, rows: list[dict]) -> None:
         self._fill("#top-accounts", ("account", "events", "fail", "ok", "srcs"),
