@@ -193,6 +193,11 @@ ANOMALY_RISK_WEIGHT = 10
 SHAP_MAX_SESSIONS = 300
 TOP_FEATURES = 5
 
+# --- timelines (store.queries.incident_timeline: the TUI's sparkline and the PDF's chart) -------
+# Slices of an incident's span: the same in the TUI and the PDF, so a peak reads the same in
+# both; 48 bars fit the PDF's page width and the detail pane of a 100-column terminal.
+TIMELINE_BUCKETS = 48
+
 # --- incidents (engine/incidents.py) ----------------------------------------------------------
 HDBSCAN_MIN_CLUSTER_SIZE = 2
 # Above this many flagged sessions in one category, cluster on features only (memory is n^2).

@@ -15,7 +15,8 @@ from engine.scoring import KindScores
 
 # Feature names in plain words, for the TUI and the PDF.
 PLAIN_NAMES: dict[str, str] = {
-    "failed_attempts": "failed login attempts",
+    # "attempts" are tries, not log lines (see engine.counts).
+    "failed_attempts": "failed attempts",
     "failed_per_min": "failed attempts per minute",
     "failed_auth_ratio": "share of attempts that failed",
     "distinct_users": "different accounts tried",
@@ -23,7 +24,7 @@ PLAIN_NAMES: dict[str, str] = {
     "distinct_hosts": "servers targeted",
     "successes": "successful logins",
     "success_after_failures": "success after failures",
-    "failures_before_success": "failures before the success",
+    "failures_before_success": "failed attempts before the success",
     "interval_mean_s": "mean seconds between attempts",
     "interval_cv": "irregularity of the timing (low = machine-like)",
     "off_hours_share": "share at unusual hours",

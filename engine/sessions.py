@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from engine import config
+from engine import config, counts
 
 # Numeric features per kind, in the order the model sees them; the names are what SHAP reports
 # and what `engine.explain.PLAIN_NAMES` translates for people.
@@ -166,9 +166,10 @@ def _source_head(prefix: str, kind: str, key: str) -> str:
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events"""
 
 
-_AUTH_FAIL = "(action LIKE 'auth\\_%' ESCAPE '\\' AND action <> 'auth_publickey' AND outcome = 'failure')"
-_ATTEMPT = f"({_AUTH_FAIL} OR action IN ('pam_auth_failure', 'invalid_user', 'root_login_refused', 'user_not_allowed'))"
-_SUCCESS = "(action LIKE 'auth\\_%' ESCAPE '\\' AND outcome = 'success')"
+# What a failed try and a successful login are: one definition, in engine.counts.
+_AUTH_FAIL = counts.AUTH_FAIL_LINE
+_ATTEMPT = counts.ATTEMPT_LINE
+_SUCCESS = counts.SUCCESS_LINE
 
 
 def build_ssh(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
@@ -283,14 +284,12 @@ def build_ssh(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
     ), agg AS (
         SELECT src_ip, win,
                min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
-               greatest(count(*) FILTER ({_AUTH_FAIL}), count(*) FILTER (action = 'pam_auth_failure'),
-                        count(*) FILTER (action = 'invalid_user'),
-                        count(*) FILTER (action IN ('root_login_refused', 'user_not_allowed'))) AS failed_attempts,
+               {counts.attempts_sql()} AS failed_attempts,
                count(*) FILTER (is_success) AS successes,
                count(DISTINCT "user") FILTER (is_attempt) AS distinct_users,
                count(DISTINCT "user") FILTER (invalid_flag) AS distinct_invalid_users,
                count(DISTINCT host) AS distinct_hosts,
-               count(*) FILTER (is_attempt AND ts <= first_success) AS failures_before_success,
+               {counts.attempts_sql('ts <= first_success')} AS failures_before_success,
                count(*) FILTER (is_success AND new_source_login) AS new_source_logins,
                count(*) FILTER (is_success AND unusual_method) AS unusual_method_logins,
                avg(off_hours::INT) AS off_hours_share,

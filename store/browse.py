@@ -92,6 +92,19 @@ class EventFilter:
             parts.append(shlex.quote(self.text) if any(c.isspace() for c in self.text) else self.text)
         return " ".join(parts)
 
+    def with_range(self, start: datetime | None, end: datetime | None) -> EventFilter:
+        """The same filter over ``[start, end]`` only (either open when None); any time condition
+        it had is replaced."""
+        kept = tuple(f for f in self.fields if f.column != "ts")
+        bounds = tuple(FieldFilter("ts", op, t.isoformat()) for op, t in ((">=", start), ("<=", end)) if t is not None)
+        return EventFilter(self.text, kept + bounds, self.incident_id, self.run_id)
+
+    def time_range(self) -> tuple[str | None, str | None]:
+        """The filter's time bounds as typed (``ts>=`` / ``ts<=`` values), None where open."""
+        lo = next((f.value for f in self.fields if f.column == "ts" and f.op in (">=", ">")), None)
+        hi = next((f.value for f in self.fields if f.column == "ts" and f.op in ("<=", "<")), None)
+        return lo, hi
+
     def with_field(self, column: str, op: str, value: str) -> EventFilter:
         kept = tuple(f for f in self.fields if f.column != column)
         return EventFilter(self.text, kept + (_check_field(column, op, value),), self.incident_id, self.run_id)
@@ -649,7 +662,9 @@ def span_text(first: datetime | None, last: datetime | None) -> str:
     secs = max(0.0, (last - first).total_seconds())
     d = timedelta(seconds=secs)
     if d.days >= 2:
-        span = f"{d.days} days"
+        # 2026-11-13 08:00 -> 2026-11-20 07:59 is 7 days, not 6: round, with a tenth where it matters.
+        days = secs / 86400
+        span = f"{round(days)} days" if abs(days - round(days)) < 0.05 else f"{days:.1f} days"
     elif secs >= 3600:
         span = f"{secs / 3600:.1f} h"
     elif secs >= 60:

@@ -21,6 +21,24 @@ def latest_run_id(case: Case) -> str | None:
     return row[0] if row else None
 
 
+# The tables the SQL console lists first (the rest follow by name; ev_* are the events view's parts).
+SCHEMA_FIRST = ("events", "incidents", "sessions", "runs", "sources", "rejects", "triage", "suppressions")
+
+
+def case_schema(case: Case) -> dict[str, list[tuple[str, str]]]:
+    """Every table and view of the case with its columns and their types, in column order: the
+    analyst's tables first (``SCHEMA_FIRST``), then the rest by name."""
+    rows = case.con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_catalog = current_database() "
+        "ORDER BY table_name, ordinal_position").fetchall()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, typ in rows:
+        tables.setdefault(str(table), []).append((str(column), str(typ)))
+    order = [t for t in SCHEMA_FIRST if t in tables] + sorted(t for t in tables if t not in SCHEMA_FIRST)
+    return {t: tables[t] for t in order}
+
+
 def _rows(cur) -> list[dict[str, Any]]:
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
@@ -211,18 +229,34 @@ def incident_sources(case: Case, incident_id: str, run_id: str | None = None, li
     ))
 
 
-def incident_timeline(case: Case, incident_id: str, run_id: str | None = None, buckets: int = 60
-                      ) -> list[tuple[datetime, int]]:
-    """Event counts in ``buckets`` equal slices of the incident's span (for sparklines and charts)."""
+def incident_timeline(case: Case, incident_id: str, run_id: str | None = None, buckets: int = 48,
+                      by_outcome: bool = False) -> list[tuple]:
+    """Event counts in ``buckets`` equal slices of the incident's span (one slice when the span has
+    no length): ``(slice start, events)``, or with ``by_outcome`` ``(slice start, failure lines,
+    success lines, other lines)``. The TUI's sparkline and the PDF's chart both call this with
+    ``engine.config.TIMELINE_BUCKETS``, so their slices and peaks are the same."""
     scope = incident_scope(case, incident_id, run_id)
     if scope.first is None or scope.last is None:
         return []
     lo, hi = scope.first, scope.last
-    width = max((hi - lo).total_seconds() / max(1, buckets), 1e-6)
+    span = (hi - lo).total_seconds()
+    buckets = int(buckets) if span > 0 else 1
+    width = timeline_width(lo, hi, buckets)
     rows = case.con.execute(
-        f"SELECT least({int(buckets) - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, count(*) "
+        f"SELECT least({buckets - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, "
+        f"count(*) FILTER (outcome = 'failure'), count(*) FILTER (outcome = 'success'), count(*) "
         f"FROM events WHERE {scope.where} GROUP BY b ORDER BY b",
         {**scope.params, "lo": lo, "w": width},
     ).fetchall()
-    counts = dict(rows)
-    return [(lo + timedelta(seconds=i * width), int(counts.get(i, 0))) for i in range(int(buckets))]
+    counts = {b: (f, s, n) for b, f, s, n in rows}
+    out: list[tuple] = []
+    for i in range(buckets):
+        f, s, n = counts.get(i, (0, 0, 0))
+        start = lo + timedelta(seconds=i * width)
+        out.append((start, int(f), int(s), int(n - f - s)) if by_outcome else (start, int(n)))
+    return out
+
+
+def timeline_width(first: datetime, last: datetime, buckets: int) -> float:
+    """Seconds one of ``buckets`` slices of [first, last] covers (``incident_timeline``'s slices)."""
+    return max((last - first).total_seconds() / max(1, buckets), 1e-6)

@@ -42,7 +42,8 @@ class VedetteApp(LiveFollow, App):
     CSS_PATH = Path(__file__).with_name("vedette.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Vedette"
     MODES = {"overview": OverviewScreen, "incidents": IncidentsScreen, "events": EventsScreen, "sql": SqlScreen}
-    COMMANDS = App.COMMANDS | {VedetteCommands}
+    # Vedette's provider also lists Textual's own commands, after its own (see tui.commands).
+    COMMANDS = {VedetteCommands}
     BINDINGS = [
         Binding("1", "go('overview')", "Overview", id="app.overview", tooltip="The case at a glance"),
         Binding("2", "go('incidents')", "Incidents", id="app.incidents", tooltip="The incidents table"),
@@ -164,6 +165,7 @@ class VedetteApp(LiveFollow, App):
         from tui.widgets.events_pane import EventsPane
         from tui.widgets.grid import EventGrid
         from tui.widgets.tables import VTable
+        from tui.widgets.timeline import Timeline
 
         entries: list[HelpEntry] = []
 
@@ -182,8 +184,10 @@ class VedetteApp(LiveFollow, App):
             [("tab / shift+tab", "Also move between panes")])
         add("Events (browser and an incident's raw events)", EventsPane.BINDINGS,
             [("enter", "Show the whole event (every field and the raw line)"),
-             ("arrows", "Move between rows and columns")])
-        add("SQL console", SqlScreen.BINDINGS)
+             ("arrows", "Move between rows and columns"),
+             ("n / N", "Only while a text is marked (s, or the filter's words): else n is the screen's (Note)")])
+        add("Timelines (an incident's, Tab to it)", Timeline.BINDINGS)
+        add("SQL console", SqlScreen.BINDINGS, [("tab", "In the editor: complete a table or column name")])
         add("Suppressions (s on the overview)", SuppressionsScreen.BINDINGS)
         add("Incident and event lists", EventGrid.BINDINGS)
         add("Other tables (overview, sessions, SQL results)", VTable.BINDINGS,

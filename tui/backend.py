@@ -112,6 +112,13 @@ class Backend:
         with self._session("top_accounts") as c:
             return browse.top_accounts(c, limit)
 
+    def web_panels(self, limit: int = 25):
+        """GoAccess-style panels of the case's web requests (``store.web.WebPanels``)."""
+        from store.web import web_panels
+
+        with self._session("web_panels") as c:
+            return web_panels(c, limit)
+
     def sources(self) -> list[dict]:
         with self._session() as c:
             return browse.sources(c)
@@ -146,9 +153,19 @@ class Backend:
         with self._session() as c:
             return queries.incident_commands(c, incident_id)
 
-    def incident_timeline(self, incident_id: str, buckets: int = 60) -> list[tuple[Any, int]]:
+    def incident_timeline(self, incident_id: str, buckets: int | None = None) -> list[tuple[Any, int]]:
+        """Events per slice of the incident's span: the PDF's slices (``config.TIMELINE_BUCKETS``)."""
+        from engine.config import TIMELINE_BUCKETS
+
         with self._session() as c:
-            return queries.incident_timeline(c, incident_id, buckets=buckets)
+            return queries.incident_timeline(c, incident_id, buckets=buckets or TIMELINE_BUCKETS)
+
+    def incident_auth_counts(self, incident_id: str):
+        """Failed attempts and the log lines behind them (``engine.counts.AuthCounts``)."""
+        from engine.counts import incident_auth_counts
+
+        with self._session() as c:
+            return incident_auth_counts(c, incident_id)
 
     # --- events ---------------------------------------------------------------------------
 
@@ -196,6 +213,11 @@ class Backend:
             return triage.remove_suppression(c, suppression_id)
 
     # --- SQL console and export -----------------------------------------------------------
+
+    def schema(self) -> dict[str, list[tuple[str, str]]]:
+        """Tables and their (column, type)s, for the SQL console."""
+        with self._session() as c:
+            return queries.case_schema(c)
 
     def run_sql(self, sql: str, max_rows: int = 10_000) -> browse.QueryResult:
         with self._session("sql") as c:

@@ -26,6 +26,29 @@ class IncidentsLoaded(Message):
 
 
 @dataclass
+class SqlSchema(Message):
+    """The case's tables and their (column, type)s, for the SQL console."""
+
+    schema: dict
+
+
+@dataclass
+class IncidentGlance(Message):
+    """The incidents screen's glance at one incident: its timeline (``(slice start, events)``)."""
+
+    incident_id: str
+    timeline: list
+
+
+@dataclass
+class IncidentCounts(Message):
+    """An incident's logins (``engine.counts.AuthCounts``), for the detail's load ``token``."""
+
+    token: int
+    counts: Any
+
+
+@dataclass
 class IncidentLoaded(Message):
     """The detail of one incident: the incident, then (a second message) its sessions and
     timeline; ``sessions`` None means they are still coming. ``token`` ties it to the load that

@@ -77,7 +77,8 @@ def timeline_chart(doc: Document, timeline: list[tuple[datetime, int, int, int]]
     pdf.set_xy(pdf.l_margin, y0 + h + 6)
     per = _duration(bucket_seconds) if bucket_seconds else "the whole span"
     day = first.astimezone(timezone.utc).strftime("%Y-%m-%d") + " " if same_day else ""
-    caption = f"Events per {per}, {day}UTC. Peak {max(totals):,} in one bar; {sum(totals):,} in all."
+    # The TUI's words for the same slices (its sparkline reads "peak N per slice").
+    caption = f"{n} slices of {per}, {day}UTC. Peak {max(totals):,} per slice; {sum(totals):,} in all."
     pdf.cell(pdf.epw - 70, 4, caption)
     lx = pdf.l_margin + pdf.epw - 66
     for name, colour in (("failure", FAILURE), ("success", SUCCESS), ("other", OTHER)):

@@ -4,16 +4,18 @@ plain ``ReportData`` with paged, aggregated SQL (never the whole events table)."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from engine import config
+from engine.counts import AuthCounts, auth_counts, grouped_sql
 from store.case import Case
 from store.queries import (
     incident,
     incident_commands,
     incident_event_filter,
-    incident_sources,
+    incident_timeline,
     latest_run_id,
 )
 
@@ -33,8 +35,8 @@ RAW_TAIL = 25
 RAW_SAMPLE = 50
 # A logged line can be 1 MB; past this many characters it is cut and the rest counted.
 RAW_MAX_CHARS = 1200
-# Bars in the timeline chart.
-TIMELINE_BUCKETS = 48
+# Bars in the timeline chart: the TUI's slices too (engine.config).
+TIMELINE_BUCKETS = config.TIMELINE_BUCKETS
 # Longest entity name printed in a table cell (an attacker chooses usernames).
 MAX_NAME_CHARS = 120
 
@@ -68,7 +70,9 @@ class ReportData:
     users_total: int = 0
     hosts: list[dict] = field(default_factory=list)
     hosts_total: int = 0
-    # (bucket start, failures, successes, other) and the bucket width in seconds
+    # The incident's failed attempts and the lines behind them (engine.counts).
+    auth: AuthCounts | None = None
+    # (bucket start, failure lines, success lines, other lines) and the bucket width in seconds
     timeline: list[tuple[datetime, int, int, int]] = field(default_factory=list)
     bucket_seconds: float = 0.0
     # (1-based position among the incident's events in time order, event fields)
@@ -123,21 +127,18 @@ def gather(case: Case, incident_id: str, run_id: str | None = None) -> ReportDat
         incident=inc, run_id=run_id, case_name=Path(case.path).name, generated_at=datetime.now(timezone.utc),
         event_count=scalar(f"SELECT count(*) FROM events WHERE {where}"),
     )
-    data.sources = incident_sources(case, incident_id, run_id, limit=MAX_SOURCE_ROWS)
+    # Per entity: events, failed attempts (tries) and failure lines (see engine.counts), successes.
+    data.sources = _rows(con.execute(grouped_sql(where, "src_ip", MAX_SOURCE_ROWS), params))
     data.sources_total = scalar(f"SELECT count(DISTINCT src_ip) FROM events WHERE {where}")
-    data.users = _rows(con.execute(
-        f"SELECT \"user\" AS name, count(*) AS events, count(*) FILTER (outcome = 'failure') AS failures, "
-        f"count(*) FILTER (outcome = 'success') AS successes, count(DISTINCT src_ip) AS sources "
-        f"FROM events WHERE {where} AND \"user\" IS NOT NULL GROUP BY \"user\" "
-        f"ORDER BY events DESC, name LIMIT {MAX_USER_ROWS}", params))
+    data.users = _rows(con.execute(grouped_sql(where, '"user"', MAX_USER_ROWS), params))
     data.users_total = scalar(f"SELECT count(DISTINCT \"user\") FROM events WHERE {where}")
-    data.hosts = _rows(con.execute(
-        f"SELECT host AS name, count(*) AS events, count(*) FILTER (outcome = 'failure') AS failures, "
-        f"count(*) FILTER (outcome = 'success') AS successes, count(DISTINCT src_ip) AS sources "
-        f"FROM events WHERE {where} AND host IS NOT NULL GROUP BY host "
-        f"ORDER BY events DESC, name LIMIT {MAX_HOST_ROWS}", params))
+    data.hosts = _rows(con.execute(grouped_sql(where, "host", MAX_HOST_ROWS), params))
     data.hosts_total = scalar(f"SELECT count(DISTINCT host) FROM events WHERE {where}")
-    data.timeline, data.bucket_seconds = _timeline(con, where, params)
+    data.auth = auth_counts(con, where, params)
+    # The TUI's slices: the same call, so a peak reads the same in both.
+    data.timeline = incident_timeline(case, incident_id, run_id, buckets=TIMELINE_BUCKETS, by_outcome=True)
+    data.bucket_seconds = ((data.timeline[1][0] - data.timeline[0][0]).total_seconds()
+                           if len(data.timeline) > 1 else 0.0)
     data.raw = _raw_sample(con, where, params, data.event_count)
     data.details = _summary_details(case, inc, run_id)
     data.commands = incident_commands(case, incident_id, run_id, limit=MAX_COMMAND_ROWS)
@@ -160,26 +161,6 @@ def _containment(case: Case, incident_id: str, run_id: str) -> dict | None:
 def _rows(cur) -> list[dict]:
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
-def _timeline(con, where: str, params: dict) -> tuple[list[tuple[datetime, int, int, int]], float]:
-    """Events per equal slice of the incident's span, split by outcome."""
-    lo, hi = con.execute(f"SELECT min(ts), max(ts) FROM events WHERE {where}", params).fetchone()
-    if lo is None:
-        return [], 0.0
-    span = (hi - lo).total_seconds()
-    buckets = TIMELINE_BUCKETS if span > 0 else 1
-    width = max(span / buckets, 1e-6)
-    rows = con.execute(
-        f"SELECT least({buckets - 1}, floor((epoch(ts) - epoch($lo)) / $w))::INT AS b, "
-        f"count(*) FILTER (outcome = 'failure'), count(*) FILTER (outcome = 'success'), "
-        f"count(*) FILTER (outcome IS NULL OR outcome NOT IN ('failure', 'success')) "
-        f"FROM events WHERE {where} AND ts IS NOT NULL GROUP BY b ORDER BY b",
-        {**params, "lo": lo, "w": width},
-    ).fetchall()
-    counts = {b: (f, s, o) for b, f, s, o in rows}
-    return ([(lo + timedelta(seconds=i * width), *counts.get(i, (0, 0, 0))) for i in range(buckets)],
-            width if span > 0 else 0.0)
 
 
 def sample_positions(total: int, head: int = RAW_HEAD, tail: int = RAW_TAIL, sample: int = RAW_SAMPLE) -> list[int]:

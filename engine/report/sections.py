@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from engine.counts import ATTEMPTS_WORD, WHY_LINES
 from engine.report.charts import contribution_bars, timeline_chart
 from engine.report.data import MAX_NAME_CHARS, RAW_HEAD, RAW_MAX_CHARS, RAW_TAIL, ReportData
 from engine.report.fonts import wrap_mono
@@ -397,29 +398,37 @@ def entities(doc: Document) -> None:
     """The busiest source addresses, accounts and hosts, with how many were left out."""
     d = doc.d
     doc.section("Entities: source addresses", need=25)
-    doc.para("Counts are log lines of the incident: failed and succeeded are lines that record a failed or "
-             "successful authentication, so an attempt that both sshd and PAM log counts twice.",
-             size=8, colour=MUTED, h=4)
+    auth = d.auth
+    if auth is not None and (auth.attempts or auth.failure_lines):
+        lead = (f"This incident holds {auth.attempts:,} {ATTEMPTS_WORD} and {auth.successes:,} successful login(s); "
+                f"{auth.attempt_lines:,} log lines record the attempts ({WHY_LINES}), and "
+                f"{auth.failure_lines:,} lines in all are marked as failures. ")
+    else:
+        lead = ""
+    doc.para(lead + "Failed attempts count each try once (per source, the most of any one kind of line that "
+             "records a try); failure lines are every line whose outcome is failure, what "
+             "outcome = 'failure' counts in the SQL console.", size=8, colour=MUTED, h=4)
     doc.pdf.ln(1.5)
     geo = doc.inc.get("geo") or {}
-    rows = [(doc.safe(r["src_ip"] if r["src_ip"] is not None else "(none)", MAX_NAME_CHARS),
-             doc.safe(where_text({r["src_ip"]: geo[r["src_ip"]]}) if r["src_ip"] in geo else "", 40), r["events"],
-             r["failures"], r["successes"], r["users"], _fmt_ts(r["first_seen"]), _fmt_ts(r["last_seen"]))
-            for r in d.sources]
-    doc.table(("Source", "Where", "Events", "Failed", "Succeeded", "Accounts", "First seen (UTC)", "Last seen (UTC)"),
-                rows, (30, 28, 15, 14, 21, 18, 26, 26), d.sources_total, "source addresses",
-                "No source addresses in this incident's events.")
+    rows = [(doc.safe(r["name"] if r["name"] is not None else "(none)", MAX_NAME_CHARS),
+             doc.safe(where_text({r["name"]: geo[r["name"]]}) if r["name"] in geo else "", 40), r["events"],
+             r["attempts"], r["failure_lines"], r["successes"], r["users"], _fmt_ts(r["first_seen"]),
+             _fmt_ts(r["last_seen"])) for r in d.sources]
+    doc.table(("Source", "Where", "Events", "Failed attempts", "Failure lines", "Logins", "Accounts",
+               "First seen (UTC)", "Last seen (UTC)"), rows, (29, 20, 15, 19, 15, 14, 18, 24, 24), d.sources_total,
+              "source addresses", "No source addresses in this incident's events.")
     if geo:
         doc.para(f"Where: {doc.safe(enrich_data_note())}.", size=7.5, colour=MUTED, h=3.8)
     doc.section("Entities: accounts", need=25)
-    rows = [(doc.safe(r["name"], MAX_NAME_CHARS), r["events"], r["failures"], r["successes"], r["sources"])
-            for r in d.users]
-    doc.table(("Account", "Events", "Failed", "Succeeded", "Sources"), rows, (94, 20, 20, 22, 22),
-                d.users_total, "accounts", "No account names in this incident's events.")
+    rows = [(doc.safe(r["name"], MAX_NAME_CHARS), r["events"], r["attempts"], r["failure_lines"], r["successes"],
+             r["sources"]) for r in d.users]
+    doc.table(("Account", "Events", "Failed attempts", "Failure lines", "Succeeded", "Sources"), rows,
+              (70, 18, 24, 24, 21, 20), d.users_total, "accounts", "No account names in this incident's events.")
     doc.section("Entities: hosts", need=25)
-    rows = [(doc.safe(r["name"], MAX_NAME_CHARS), r["events"], r["failures"], r["successes"], r["sources"])
-            for r in d.hosts]
-    doc.table(("Host", "Events", "Failed", "Succeeded", "Sources"), rows, (94, 20, 20, 22, 22),
+    rows = [(doc.safe(r["name"], MAX_NAME_CHARS), r["events"], r["attempts"], r["failure_lines"], r["successes"],
+             r["sources"]) for r in d.hosts]
+    doc.table(("Host", "Events", "Failed attempts", "Failure lines", "Succeeded", "Sources"), rows,
+              (70, 18, 24, 24, 21, 20),
                 d.hosts_total, "hosts", "No host names in this incident's events.")
 
 

@@ -108,7 +108,7 @@ def _login_attack(f: IncidentFacts) -> Summary:
     cat, techs = f.category, _techs(f)
     tech = f" ({techs})" if techs else ""
     if cat == "brute_force":
-        text = (f"{_n(failed)} failed logins for {users}{_on(f)} from {_who(f)} {_when(f)}, "
+        text = (f"{_n(failed)} failed attempts for {users}{_on(f)} from {_who(f)} {_when(f)}, "
                 f"{_rate(failed, _minutes(f))}, {outcome}; typical of automated brute force{tech}.")
         hardening = ("check that root login by password is disabled" if "root" in f.users else
                      "check that password login is disabled or the targeted accounts have strong passwords")
@@ -125,7 +125,7 @@ def _login_attack(f: IncidentFacts) -> Summary:
     if cat == "password_spraying":
         per = failed / max(1, len(f.users))
         invalid = f.peak("distinct_invalid_users")
-        text = (f"{_n(failed)} failed logins across {len(f.users):,} accounts ({users}){_on(f)} from {_who(f)} "
+        text = (f"{_n(failed)} failed attempts across {len(f.users):,} accounts ({users}){_on(f)} from {_who(f)} "
                 f"{_when(f)}, about {per:.1f} per account"
                 + (f", {_n(invalid)} of them names that do not exist here" if invalid else "")
                 + f"; {outcome}. A few guesses each over many accounts is password spraying{tech}: it stays "
@@ -137,7 +137,7 @@ def _login_attack(f: IncidentFacts) -> Summary:
         per = failed / max(1, len(f.src_ips))
         accounts = (f"{len(f.users):,} existing account{'s' if len(f.users) != 1 else ''} ({users})" if f.users
                     else "the login endpoint")
-        text = (f"{_n(failed)} failed logins against {accounts}{_on(f)} from {_who(f)} {_when(f)}, "
+        text = (f"{_n(failed)} failed attempts against {accounts}{_on(f)} from {_who(f)} {_when(f)}, "
                 f"about {per:.1f} per source; {outcome}. Many sources replaying a few real account names suggests "
                 f"leaked credentials tried by a botnet{tech}.")
         return Summary(text, (f"reset the passwords of {users} and check them against known breaches",
@@ -145,7 +145,7 @@ def _login_attack(f: IncidentFacts) -> Summary:
                               _block(f)),
                        intent="log in with credentials leaked elsewhere", impact=impact, confidence="high")
     # background_noise
-    text = (f"{_n(failed)} failed logins from {_who(f)} {_when(f)}, at most a few from each, at common account names "
+    text = (f"{_n(failed)} failed attempts from {_who(f)} {_when(f)}, at most a few from each, at common account names "
             f"({users}); {outcome}. This is the internet's background of opportunistic bots, folded into one "
             "incident so it does not hide the real ones.")
     return Summary(text, ("nothing urgent: keep password login disabled where possible",

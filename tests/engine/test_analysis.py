@@ -129,7 +129,7 @@ def test_brute_force_is_one_high_incident_with_explanations(analysed) -> None:
     names = [f["name"] for f in inc["top_features"]]
     assert "failed_attempts" in names or "failed_per_min" in names
     assert all(set(f) == {"name", "value", "contribution"} for f in inc["top_features"])
-    assert "300 failed logins" in inc["summary"] and inc["summary_source"] == "offline"
+    assert "300 failed attempts" in inc["summary"] and inc["summary_source"] == "offline"
 
 
 def test_brute_force_that_succeeded_stays_brute_force_and_is_compromised(analysed) -> None:

@@ -152,7 +152,7 @@ def test_offline_brute_force_paragraph_and_next_steps(analysed) -> None:
     _, result = analysed
     inc = incident(result, "brute_force")
     assert inc.summary_source == OFFLINE
-    assert inc.summary.startswith("286 failed logins for root on bastion from 183.62.140.253 over 4 h 9 min")
+    assert inc.summary.startswith("286 failed attempts for root on bastion from 183.62.140.253 over 4 h 9 min")
     assert "1.1 per minute, no success; typical of automated brute force (T1110.001)." in inc.summary
     assert inc.summary.endswith("Next: confirm no later success from this source; block 183.62.140.253 at the edge; "
                                 "check that root login by password is disabled.")

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Header
 
 from tui.widgets.events_pane import EventsPane
+from tui.widgets.grid import EventGrid
 from tui.widgets.jobbar import JobBar
 from tui.widgets.livebar import LiveBar
 from tui.widgets.keybar import KeyBar
@@ -105,6 +106,12 @@ class VedetteScreen(Screen):
     def palette_commands(self) -> list[tuple[str, str, str]]:
         """(name, help, action) commands this screen adds to the command palette."""
         return []
+
+    @on(EventGrid.ViewCell)
+    def _view_cell(self, msg: EventGrid.ViewCell) -> None:
+        from tui.screens.dialogs import ValueDialog
+
+        self.app.push_screen(ValueDialog(*msg.grid.cell_value(msg.row, msg.column)))
 
     @on(EventsPane.OpenEvent)
     def _open_event(self, msg: EventsPane.OpenEvent) -> None:

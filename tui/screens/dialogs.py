@@ -60,6 +60,26 @@ class EventDialog(Dialog):
             yield Label(Text("Escape closes", style="dim"))
 
 
+class ValueDialog(Dialog):
+    """One cell's whole value (a table shows it cut to its column), wrapped, shown literally."""
+
+    BINDINGS = [Binding("q", "cancel", "Close", show=False, id="dialog.close_value")]
+
+    def __init__(self, label: str, value) -> None:
+        super().__init__()
+        self.label = label
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        text = Text(plain(self.value) if self.value is not None else "NULL",
+                    style="" if self.value is not None else "dim")
+        with Vertical(classes="dialog wide"):
+            yield Label(Text(plain(self.label)), classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(text, classes="cell-value")
+            yield Label(Text("Escape closes", style="dim"))
+
+
 class NoteDialog(Dialog):
     """Edit the analyst's note on an incident."""
 

@@ -46,6 +46,10 @@ class EventsScreen(VedetteScreen):
             ("Events: previous page", "[", "pane('prev_page')"),
             ("Events: first page", "{", "pane('first_page')"),
             ("Events: last page", "}", "pane('last_page')"),
+            ("Events: search (mark a text, n / N between matches)", "s", "pane('search')"),
+            ("Events: next match", "n", "pane('find(1)')"),
+            ("Events: previous match", "N", "pane('find(-1)')"),
+            ("Events: only a time range (when)", "w", "pane('time_range')"),
         ]
 
     def action_pane(self, action: str) -> None:

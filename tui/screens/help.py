@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+
+KEYS_WIDTH = 20  # the keys column (the longest keys, "pageup / pagedown", fit)
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,31 @@ class HelpEntry:
     description: str
     binding_id: str | None
     action: str
+
+
+def help_table(entries: list[HelpEntry]) -> Group:
+    """Per section, its heading and a grid of (keys, what they do, binding id): a long description
+    wraps inside its column (never back to the left edge) and ids are never cut. Every section's
+    grid has the same column widths, so the columns line up down the screen."""
+    id_width = max((len(e.binding_id) + 2 for e in entries if e.binding_id), default=0)
+    parts: list = []
+    table = None
+    section = None
+    for e in entries:
+        if e.section != section:
+            if section is not None:
+                parts.append(Text(""))
+            parts.append(Text(e.section, style="bold underline"))
+            table = Table.grid(padding=(0, 1), expand=True)
+            table.add_column(width=KEYS_WIDTH, no_wrap=True, overflow="fold")
+            table.add_column(ratio=1, overflow="fold")
+            table.add_column(width=id_width, no_wrap=True)
+            parts.append(table)
+            section = e.section
+        assert table is not None
+        table.add_row(Text("  " + e.keys, style="bold cyan"), Text(e.description),
+                      Text(f"[{e.binding_id}]", style="dim") if e.binding_id else "")
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen):
@@ -36,24 +66,21 @@ class HelpScreen(ModalScreen):
         self.keymap_note = keymap_note
 
     def compose(self) -> ComposeResult:
-        t = Text()
-        section = None
-        for e in self.entries:
-            if e.section != section:
-                if section is not None:
-                    t.append("\n")
-                t.append(e.section + "\n", style="bold underline")
-                section = e.section
-            t.append(f"  {e.keys:<22}", style="bold cyan")
-            t.append(e.description)
-            if e.binding_id:
-                t.append(f"   [{e.binding_id}]", style="dim")
-            t.append("\n")
         with Vertical(classes="dialog wide", id="help"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                yield Static(t, id="help-text")
+                yield Static(help_table(self.entries), id="help-text")
             yield Label(Text(self.keymap_note, style="dim"))
+
+    def text(self, width: int | None = None) -> str:
+        """The help as it reads at ``width`` columns (default: its pane's), one line per row."""
+        from rich.console import Console
+
+        widget = self.query_one("#help-text", Static)
+        width = width or widget.content_size.width or 100
+        console = Console(width=width, color_system=None, legacy_windows=False)
+        lines = console.render_lines(help_table(self.entries), console.options.update_width(width), pad=False)
+        return "\n".join("".join(seg.text for seg in line).rstrip() for line in lines)
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -8,29 +8,21 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
-from engine.enrich import from_json, spread, where_text
-from engine.rules import by_id as rule_by_id
 from engine.compromise import lead_of, strip_lead
 from store.browse import EventFilter, FieldFilter, span_text
-from tui.messages import IncidentLoaded
+from tui.messages import IncidentCounts, IncidentLoaded
 from tui.screens.base import ExportSpec, VedetteScreen
 from tui.screens.triage import TriageActions
 from tui.widgets.bars import ContributionBars
 from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, listing_text, plain
 from tui.widgets.events_pane import EventsPane
+from tui.widgets.facts import facts_text
 from tui.widgets.grid import EventGrid, GridColumn, GridPage
+from tui.widgets.timeline import Timeline
 
-# ATT&CK technique names for the ids the rules use (display only).
-TECHNIQUES = {
-    "T1078": "Valid Accounts", "T1110": "Brute Force", "T1110.001": "Password Guessing",
-    "T1110.003": "Password Spraying", "T1110.004": "Credential Stuffing", "T1190": "Exploit Public-Facing Application",
-    "T1595": "Active Scanning", "T1595.002": "Vulnerability Scanning", "T1595.003": "Wordlist Scanning",
-    "T1046": "Network Service Discovery", "T1499": "Endpoint Denial of Service", "T1048": "Exfiltration Over "
-    "Alternative Protocol", "T1071": "Application Layer Protocol", "T1498": "Network Denial of Service",
-}
-PANES = ("#summary-pane", "#why-pane", "#sessions-table", "#incident-events EventGrid")
+PANES = ("#summary-pane", "#why-pane", "#timeline", "#sessions-table", "#incident-events EventGrid")
 # Panes the first frame of another incident leaves out (see ``IncidentScreen.show``).
 LATER_PANES = ("#sessions-table", "#incident-events")
 SESSION_COLUMNS = (
@@ -56,6 +48,21 @@ def _commands_text(t: Text, commands: list[dict], shown: int = 40) -> None:
             t.append("\n")
     if len(commands) > shown:
         t.append(f"… and {len(commands) - shown} more (events pane)\n", style="dim")
+
+
+def auth_text(auth) -> Text:
+    """The incident's logins: failed attempts (tries) and the log lines behind them (see
+    ``engine.counts``); empty for an incident without logins."""
+    from engine.counts import ATTEMPTS_WORD, FAILURE_LINES_WORD, WHY_LINES
+
+    t = Text()
+    if auth is None or not (auth.attempts or auth.failure_lines or auth.successes):
+        return t
+    t.append("\nLogins  ", style="bold")
+    t.append(f"{auth.attempts:,} {ATTEMPTS_WORD}, {auth.successes:,} successful login(s)\n")
+    t.append(f"{auth.attempt_lines:,} log lines record the {auth.attempts:,} attempts ({WHY_LINES}); "
+             f"{auth.failure_lines:,} {FAILURE_LINES_WORD} in all (outcome = 'failure').", style="dim")
+    return t
 
 
 class IncidentScreen(TriageActions, VedetteScreen):
@@ -85,6 +92,7 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.known = known
         self.incident: dict | None = None
         self.sessions: list[dict] = []
+        self.auth = None  # engine.counts.AuthCounts of its events, once loaded
         self.filled = False  # sessions and timeline shown
         self._token = 0  # the load whose answer the screen shows
         self._reload_events = False
@@ -99,8 +107,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
             with VerticalScroll(id="why-pane", classes="pane"):
                 yield ContributionBars(id="shap")
                 yield Label(Text("\nEvents over the incident's span", style="bold"))
-                yield Sparkline([], summary_function=max, id="timeline")
-                yield Label(id="timeline-axis")
+                yield Timeline(id="timeline")
+                yield Static(id="auth-counts")
         yield EventGrid(id="sessions-table", classes="pane", paged=False, cell_cursor=False)
         yield EventsPane(EventFilter(incident_id=self.incident_id), id="incident-events", classes="pane")
 
@@ -128,8 +136,9 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.filled = False
         self._stale = None
         self._token += 1  # what is still coming about the previous incident is dropped
-        self.query_one("#timeline", Sparkline).data = []
-        self.query_one("#timeline-axis", Label).update("")
+        self.query_one("#timeline", Timeline).set_slices([], 0.0)
+        self.auth = None
+        self.query_one("#auth-counts", Static).update("")
         self.query_one("#summary-pane", VerticalScroll).scroll_home(animate=False)
         self.query_one("#why-pane", VerticalScroll).scroll_home(animate=False)
         self.set_focus(self.query_one("#summary-pane"))
@@ -199,6 +208,8 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.post_message(IncidentLoaded(token, inc, None, None))
         self.post_message(IncidentLoaded(token, inc, b.incident_sessions(incident_id),
                                          b.incident_timeline(incident_id), b.incident_commands(incident_id)))
+        # Its logins last: another scan of its events, for a line of the why pane.
+        self.post_message(IncidentCounts(token, b.incident_auth_counts(incident_id)))
 
     @on(IncidentLoaded)
     def _loaded(self, msg: IncidentLoaded) -> None:
@@ -225,15 +236,30 @@ class IncidentScreen(TriageActions, VedetteScreen):
         self.sessions = msg.sessions
         if msg.commands:
             self._show_summary(inc, msg.commands)
+        self._show_why(inc)
         self._show_timeline(msg.timeline or [], inc)
         self._show_sessions(msg.sessions)
         self.filled = True
+
+    @on(IncidentCounts)
+    def _counts_loaded(self, msg: IncidentCounts) -> None:
+        if msg.token != self._token or self.incident is None:
+            return
+        self.auth = msg.counts
+        self._put("#auth-counts", auth_text(self.auth))
 
     def _show_incident(self, inc: dict) -> None:
         self.incident = inc
         self._show_head(inc)
         self._show_summary(inc)
-        self.query_one("#shap", ContributionBars).set_features(inc.get("top_features") or [])
+        self._show_why(inc)
+
+    def _show_why(self, inc: dict) -> None:
+        # An incident's values are means over its explained sessions: say so when there are several.
+        explained = sum(1 for s in self.sessions if s.get("top_features")) if self.sessions else None
+        self.query_one("#shap", ContributionBars).set_features(inc.get("top_features") or [],
+                                                              sessions=explained or inc.get("sessions") or 1)
+        self._put("#auth-counts", auth_text(self.auth))
 
     def _put(self, selector: str, text: Text) -> None:
         """Show ``text`` unless it is already shown: the incident's own row usually says what the
@@ -266,54 +292,24 @@ class IncidentScreen(TriageActions, VedetteScreen):
         t.append("Vedette's offline summariser (no LLM configured)" if source == "offline" else
                  f"LLM {plain(source)} — machine-written, check it against the events", style="dim italic")
         t.append("\n\n")
-
-        def line(label: str, items: list, shown: int = 6) -> None:
-            t.append(f"{label:<11}", style="bold")
-            if not items:
-                t.append("—\n", style="dim")
-                return
-            t.append(", ".join(plain(x, limit=60) for x in items[:shown]))
-            if len(items) > shown:
-                t.append(f" and {len(items) - shown} more", style="dim")
-            t.append("\n")
-
-        techniques = [f"{x} {TECHNIQUES[x]}" if x in TECHNIQUES else x for x in (inc.get("techniques") or [])]
-        line("techniques", techniques)
-        geo = inc.get("geo") or {}
-        line("sources", [f"{ip} ({where_text({ip: geo[ip]})})" if ip in geo else ip for ip in inc.get("src_ips") or []])
-        if len(geo) > 1:
-            s = spread(from_json(ip, g) for ip, g in geo.items())
-            line("where", [f"{c} {n}" for c, n in s.countries] + [f"{s.distinct_networks} network(s)"], 8)
-        line("accounts", list(inc.get("users") or []), 10)
-        line("hosts", list(inc.get("hosts") or []))
-        t.append(f"{'size':<11}", style="bold")
-        t.append(f"{inc.get('sessions') or 0:,} session(s), {inc.get('events') or 0:,} event(s)\n")
-        rules = []
-        for rid in inc.get("rules") or []:
-            try:
-                rules.append(rule_by_id(rid).why)
-            except (KeyError, ValueError):
-                rules.append(rid)
-        if rules:
-            t.append(f"{'rules':<11}", style="bold")
-            t.append("; ".join(plain(r) for r in rules) + "\n")
-        if inc.get("triage_note"):
-            t.append(f"{'note':<11}", style="bold")
-            t.append(plain(inc["triage_note"]) + "\n", style="italic")
+        t.append_text(facts_text(inc))
         if commands:
             _commands_text(t, commands)
         self._put("#summary-text", t)
 
     def _show_timeline(self, timeline: list, inc: dict) -> None:
-        counts = [n for _, n in timeline]
-        self.query_one("#timeline", Sparkline).data = counts or [0]
-        axis = Text(style="dim", no_wrap=True)
-        if timeline:
-            peak = max(counts)
-            axis.append(f"{timeline[0][0]:%m-%d %H:%M} … {inc['last_seen']:%m-%d %H:%M} UTC, peak {peak:,} per slice")
-        else:
-            axis.append("no events in span")
-        self.query_one("#timeline-axis", Label).update(axis)
+        # Equal slices: the width is the step between two starts (one slice: the span is a moment).
+        width = (timeline[1][0] - timeline[0][0]).total_seconds() if len(timeline) > 1 else 1.0
+        self.query_one("#timeline", Timeline).set_slices(timeline, width)
+
+    @on(Timeline.SliceChosen, "#timeline")
+    def _slice_chosen(self, msg: Timeline.SliceChosen) -> None:
+        """The incident's events in the picked slice, in the events browser."""
+        msg.stop()
+        from tui.screens.events import EventsScreen
+
+        flt = EventFilter(incident_id=self.incident_id).with_range(msg.start, msg.end)
+        self.app.push_screen(EventsScreen(flt))
 
     def _show_sessions(self, sessions: list[dict]) -> None:
         rows = [[plain(s["session_id"]), plain(s["kind"]), plain(s["src_ip"]) or None, listing_text(s.get("users"), 3),
@@ -330,13 +326,9 @@ class IncidentScreen(TriageActions, VedetteScreen):
     def _focus_pane(self, step: int) -> None:
         panes = [self.query_one(sel) for sel in PANES]
         focused = self.focused
-        index = 0
-        for i, p in enumerate(panes):
-            if focused is not None and (focused is p or p in focused.ancestors_with_self):
-                index = i
-                break
-        else:
-            index = -1 if step > 0 else 0
+        # The pane that is (or holds) the focus; the innermost wins (the timeline is in the why pane).
+        holding = [i for i, p in enumerate(panes) if focused is not None and p in focused.ancestors_with_self]
+        index = holding[-1] if holding else (-1 if step > 0 else 0)
         panes[(index + step) % len(panes)].focus()
 
     def action_next_pane(self) -> None:

@@ -8,16 +8,20 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static
 
 from engine.compromise import lead_of, strip_lead
 from engine.enrich import where_text
 from store.browse import SEVERITY_RANK
-from tui.messages import IncidentsLoaded
+from tui.messages import IncidentGlance, IncidentsLoaded
 from tui.screens.base import ExportSpec, VedetteScreen
 from tui.screens.triage import TriageActions
 from tui.widgets.cells import SEVERITY_STYLE, TRIAGE_STYLE, TRIAGE_WORDS, listing_text, plain
+from tui.widgets.bars import ContributionBars
+from tui.widgets.facts import facts_text
 from tui.widgets.grid import EventGrid, GridColumn, GridPage
+from tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     from tui.screens.incident import IncidentScreen
@@ -28,6 +32,8 @@ SORTS: tuple[tuple[str, str], ...] = (
 )
 TRIAGE_FILTERS: tuple[str | None, ...] = (None, "untriaged", "true_positive", "benign", "needs_review")
 SEVERITY_FILTERS: tuple[str | None, ...] = (None, "low", "medium", "high", "critical")
+# Seconds the cursor rests on an incident before its timeline is queried (moving on costs none).
+GLANCE_DELAY = 0.12
 # The name the incident screen is installed under (see ``IncidentsScreen.action_open``).
 DETAIL_SCREEN = "incident-detail"
 _TRIAGE_STYLES = tuple((TRIAGE_WORDS[k] + mark, v) for k, v in TRIAGE_STYLE.items() for mark in ("", " ✎"))
@@ -95,13 +101,21 @@ class IncidentsScreen(TriageActions, VedetteScreen):
         self.text = ""
         self.loaded = False
         self.detail: IncidentScreen | None = None  # built on the first Enter, then shows each incident opened
+        self._glance_timer = None
+        self._glance_for: str | None = None  # the incident whose timeline the glance shows
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="incidents-filters", classes="banner")
         yield Input(placeholder="text to look for: 45.155, root, T1110, brute…", id="incidents-filter",
                     classes="-hidden")
         yield EventGrid(id="incidents-table", paged=False, cell_cursor=False)
-        yield Static(id="incident-preview", classes="preview")
+        # The highlighted incident at a glance: its summary beside why it stands out and when.
+        with Horizontal(id="incident-glance"):
+            yield Static(id="incident-preview", classes="preview")
+            with Vertical(id="glance-why"):
+                yield ContributionBars(id="glance-shap")
+                yield Label(Text("Events over its span", style="bold"))
+                yield Timeline(id="glance-timeline", bar_lines=2)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -192,6 +206,7 @@ class IncidentsScreen(TriageActions, VedetteScreen):
     def _show_preview(self) -> None:
         inc = self.current_incident()
         preview = self.query_one("#incident-preview", Static)
+        self._show_glance(inc)
         if inc is None:
             if self.loaded and not self.rows:
                 preview.update(Text("No incidents in the latest analysis (or the case was never analysed: R "
@@ -207,10 +222,44 @@ class IncidentsScreen(TriageActions, VedetteScreen):
         if lead:
             t.append(plain(lead) + " ", style="bold red")
         t.append(plain(strip_lead(inc.get("summary") or "", lead) or "no summary"))
-        if inc.get("triage_note"):
-            t.append("\nnote: ", style="bold")
-            t.append(plain(inc["triage_note"]), style="italic")
+        t.append("\n\n")
+        t.append_text(facts_text(inc))
         preview.update(t)
+
+    def _show_glance(self, inc: dict | None) -> None:
+        """SHAP bars at once (the row has them); the timeline once the cursor rests (a query)."""
+        self.query_one("#glance-shap", ContributionBars).set_features(
+            (inc.get("top_features") or []) if inc else [], sessions=(inc.get("sessions") or 1) if inc else 1)
+        self.query_one("#glance-why").display = inc is not None
+        if self._glance_timer is not None:
+            self._glance_timer.stop()
+        self._glance_timer = None
+        if inc is not None and self._glance_for != inc["id"]:
+            self._glance_timer = self.set_timer(GLANCE_DELAY, lambda: self._load_glance(inc["id"]))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="incident-glance", description="incident timeline")
+    def _load_glance(self, incident_id: str) -> None:
+        self.post_message(IncidentGlance(incident_id, self.backend.incident_timeline(incident_id)))
+
+    @on(IncidentGlance)
+    def _glance_loaded(self, msg: IncidentGlance) -> None:
+        inc = self.current_incident()
+        if inc is None or inc["id"] != msg.incident_id:
+            return
+        self._glance_for = msg.incident_id
+        timeline = msg.timeline
+        width = (timeline[1][0] - timeline[0][0]).total_seconds() if len(timeline) > 1 else 1.0
+        self.query_one("#glance-timeline", Timeline).set_slices(timeline, width)
+
+    @on(Timeline.SliceChosen, "#glance-timeline")
+    def _slice_chosen(self, msg: Timeline.SliceChosen) -> None:
+        msg.stop()
+        inc = self.current_incident()
+        if inc is not None:
+            from store.browse import EventFilter
+            from tui.screens.events import EventsScreen
+
+            self.app.push_screen(EventsScreen(EventFilter(incident_id=inc["id"]).with_range(msg.start, msg.end)))
 
     @on(EventGrid.Highlighted, "#incidents-table")
     def _highlighted(self) -> None:

@@ -6,17 +6,21 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static, TextArea
 
 from store.browse import QueryResult
 from tui.backend import BackendError, Cancelled
-from tui.messages import SqlResult
+from tui.messages import SqlResult, SqlSchema
 from tui.screens.base import ExportSpec, VedetteScreen
 from tui.widgets.cells import cell, plain
+from tui.widgets.sql_editor import SchemaPane, SqlEditor
 from tui.widgets.tables import VTable
 
-EXAMPLE = ("SELECT src_ip, count(*) AS failures, count(DISTINCT \"user\") AS accounts\n"
-           "FROM events WHERE outcome = 'failure'\nGROUP BY src_ip ORDER BY failures DESC LIMIT 50")
+# Lines with outcome 'failure' are failure lines, not attempts: sshd and PAM both log each try
+# (engine.counts defines a failed attempt).
+EXAMPLE = ("SELECT src_ip, count(*) AS failure_lines, count(DISTINCT \"user\") AS accounts\n"
+           "FROM events WHERE outcome = 'failure'\nGROUP BY src_ip ORDER BY failure_lines DESC LIMIT 50")
 HINT = ("Tables: events, sessions, incidents, runs, sources, rejects, triage, suppressions. "
         "Read-only: only SELECT / EXPLAIN / DESCRIBE / SUMMARIZE run, and are rolled back.")
 
@@ -34,14 +38,35 @@ class SqlScreen(VedetteScreen):
         self.result: QueryResult | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield TextArea(EXAMPLE, id="sql-editor", show_line_numbers=True, soft_wrap=True)
+        with Horizontal(id="sql-top"):
+            yield SqlEditor(EXAMPLE, id="sql-editor", show_line_numbers=True, soft_wrap=True)
+            with VerticalScroll(id="sql-schema"):
+                yield SchemaPane(Text("loading schema…", style="dim"), id="sql-schema-text")
         yield Static(Text(HINT, style="dim"), id="sql-status", classes="banner")
         yield VTable(id="sql-results", cursor_type="cell")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#sql-editor").border_title = "SQL  (ctrl+r runs · Escape leaves the editor · ctrl+t switches)"
+        self.query_one("#sql-editor").border_title = ("SQL  (ctrl+r runs · Tab completes names · Escape leaves the "
+                                                      "editor · ctrl+t switches)")
+        self.query_one("#sql-schema").border_title = "Tables and columns"
         self.query_one("#sql-editor", TextArea).focus()
+        self._load_schema()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sql-schema", description="schema")
+    def _load_schema(self) -> None:
+        self.post_message(SqlSchema(self.backend.schema()))
+
+    @on(SqlSchema)
+    def _schema_loaded(self, msg: SqlSchema) -> None:
+        self.query_one("#sql-editor", SqlEditor).schema = msg.schema
+        self.query_one("#sql-schema-text", SchemaPane).show(msg.schema)
+
+    @on(SqlEditor.Candidates)
+    def _candidates(self, msg: SqlEditor.Candidates) -> None:
+        if len(msg.names) > 1:
+            shown = ", ".join(msg.names[:12]) + (f" and {len(msg.names) - 12} more" if len(msg.names) > 12 else "")
+            self.query_one("#sql-status", Static).update(Text(f"{msg.prefix}… : {shown}", style="dim"))
 
     def action_run(self) -> None:
         sql = self.query_one("#sql-editor", TextArea).text.strip()

@@ -28,6 +28,7 @@ from store.browse import BROWSE_COLUMNS, EventFilter, EventPage, PageKey
 from tui.backend import Backend, BackendError, Cancelled
 from tui.messages import EventDetailLoaded, EventsCounted, EventsFailed, EventsPageLoaded
 from tui.widgets.cells import plain
+from tui.widgets.events_search import SearchActions, find_page
 from tui.widgets.grid import EMPTY_PAGE, EventGrid, GridColumn, GridPage
 
 # Rows per page: several screenfuls; moving past the edge shows the next one.
@@ -60,6 +61,7 @@ class PageRequest:
     columns: tuple[str, ...] | None = None
     limit: int | None = None  # rows; None: the pane's page size
     span: timedelta | None = None  # the time the page before a next page covered (a hint for the query)
+    search: str = ""  # find_next / find_prev: the text to find in the lines after / before ``key``
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,12 @@ def _span(page: EventPage) -> timedelta | None:
 
 def load_page(backend: Backend, request: PageRequest, limit: int, slot: str) -> LoadedPage:
     """Fetch ``request``'s page and prepare its cells (blocking: called from worker threads)."""
-    page = backend.events_page(request.flt, after=request.key if request.mode == "next" else None,
-                               before=request.key if request.mode == "prev" else None,
-                               last=request.mode == "last", limit=limit, slot=slot, span=request.span)
+    if request.mode in ("find_next", "find_prev"):
+        page = find_page(backend, request, limit, slot)
+    else:
+        page = backend.events_page(request.flt, after=request.key if request.mode == "next" else None,
+                                   before=request.key if request.mode == "prev" else None,
+                                   last=request.mode == "last", limit=limit, slot=slot, span=request.span)
     columns = request.columns if request.columns is not None else pick_columns(page)
     header = [GridColumn(c, "time (UTC)" if c == "ts" else c, COLUMN_LIMIT.get(c, 40), c in RIGHT_ALIGNED)
               for c in columns]
@@ -115,7 +120,7 @@ class _Neighbour:
     loaded: LoadedPage | None = None
 
 
-class EventsPane(Vertical):
+class EventsPane(SearchActions, Vertical):
     """Events matching a filter, paged. ``base`` is a filter always applied (an incident)."""
 
     BINDINGS = [
@@ -134,6 +139,14 @@ class EventsPane(Vertical):
                 tooltip="The latest events"),
         Binding("T", "toggle_tail", "Tail", show=False, id="events.tail",
                 tooltip="Tail: stay on the newest events as a live follow brings them in (like tail -f)"),
+        Binding("s", "search", "Search", id="events.search",
+                tooltip="Mark a text in the rows (without filtering) and move between its matches with n / N"),
+        Binding("n", "find(1)", "Next match", show=False, id="events.next_match",
+                tooltip="The next match of the search (or of the filter's text), on later pages too"),
+        Binding("N", "find(-1)", "Prev match", show=False, id="events.prev_match",
+                tooltip="The previous match of the search (or of the filter's text)"),
+        Binding("w", "time_range", "When", id="events.time_range",
+                tooltip="Only events between two times (ts>= and ts<= in the filter)"),
     ]
 
     @dataclass
@@ -160,6 +173,7 @@ class EventsPane(Vertical):
         self._loading = False
         self._submitted = False  # a filter typed in waits for its first page (the box stays until then)
         self.tail = False  # on the last page, moving to the newest row as rows arrive
+        self.search = ""  # text marked in the rows (s); without one, the filter's free text is marked
 
     def compose(self) -> ComposeResult:
         yield Static(Text("loading events…", style="dim"), classes="events-status")
@@ -337,6 +351,12 @@ class EventsPane(Vertical):
             self._update_status()
             self.app.bell()
             return
+        if mode in ("find_next", "find_prev") and not page.rows:
+            self._update_status()
+            self.app.bell()
+            self.app.notify(f"No {'later' if mode == 'find_next' else 'earlier'} match of {self.marked!r}.",
+                            markup=False, timeout=3)
+            return
         old = self._shown
         new_filter = flt != self.flt or self.page is None
         self.flt = flt
@@ -351,15 +371,23 @@ class EventsPane(Vertical):
             self.start = max(0, self.start - len(page.rows))
         elif mode == "last":
             self.start = (self.count - len(page.rows)) if self.count is not None else None
+        elif mode in ("find_next", "find_prev"):
+            self.start = None  # somewhere further on: the count of rows before it is not known
         if page.at_start:
             self.start = 0
         # The page just left is the neighbour on the other side; the next one is fetched ahead.
         self._near = {}
         if old is not None and mode in ("next", "prev"):
             self._near["prev" if mode == "next" else "next"] = _Neighbour(0, old)
-        self.table.set_page(loaded.grid, cursor_row=len(page.rows) - 1 if mode in ("prev", "last") else 0)
+        table = self.table
+        table.set_highlight(self.marked)
+        table.set_page(loaded.grid, cursor_row=len(page.rows) - 1 if mode in ("prev", "last", "find_prev") else 0)
+        if mode in ("find_next", "find_prev"):
+            found = table.marks.get(table.cursor_row)
+            if found:
+                table.move_cursor(column=found[0][0])
         self._update_status()
-        self.call_after_refresh(self._fetch_ahead, "prev" if mode in ("prev", "last") else "next", page)
+        self.call_after_refresh(self._fetch_ahead, "prev" if mode in ("prev", "last", "find_prev") else "next", page)
         if new_filter or (self._recount and (mode == "first" or (mode == "last" and self.tail))):
             self._recount = False
             self.count = None
@@ -417,7 +445,7 @@ class EventsPane(Vertical):
             if self.start is not None:
                 t.append(f"rows {self.start + 1:,}–{self.start + n:,}")
             else:
-                t.append(f"last {n:,} rows")
+                t.append(f"last {n:,} rows" if page.at_end else f"{n:,} rows")
         if page is not None and not page.rows:
             t.append("no events match", style="yellow")
         else:
@@ -428,7 +456,11 @@ class EventsPane(Vertical):
             t.append("   loading…", style="italic dim")
         if self.tail:
             t.append("   TAIL", style="bold reverse green")
-        t.append("   / filter · f on cell · F clear · [ ] pages · T tail", style="dim")
+        if self.marked:
+            t.append("   marked: ", style="bold")
+            t.append(plain(self.marked, limit=40), style="reverse")
+            t.append(" (n/N)", style="dim")
+        t.append("   / filter · f on cell · F clear · [ ] pages · s search · w when · T tail", style="dim")
         status.update(t)
 
     # --- actions ----------------------------------------------------------------------------
@@ -524,6 +556,17 @@ class EventsPane(Vertical):
 
     def action_clear_filter(self) -> None:
         self._request("first", self.base)
+
+    @on(EventGrid.ViewCell)
+    def _view_cell(self, msg: EventGrid.ViewCell) -> None:
+        """The whole value, from the page (the grid holds it cut to its column's limit)."""
+        msg.stop()
+        if self.page is None or msg.row >= len(self.page.rows) or msg.column >= len(self.columns):
+            return
+        from tui.screens.dialogs import ValueDialog
+
+        column = self.columns[msg.column]
+        self.app.push_screen(ValueDialog(column, self.page.rows[msg.row].get(column)))
 
     @on(EventGrid.Selected)
     def _selected(self, event: EventGrid.Selected) -> None:

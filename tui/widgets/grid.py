@@ -99,7 +99,7 @@ class EventGrid(ScrollView, can_focus=True):
     """Rows of strings under a fixed header, a cell cursor, vim keys, edge messages."""
 
     COMPONENT_CLASSES = {"grid--header", "grid--cursor", "grid--cursor-row", "grid--odd", "grid--null",
-                         "grid--failure", "grid--success"}
+                         "grid--failure", "grid--success", "grid--match"}
     DEFAULT_CSS = """
     EventGrid { background: $surface; }
     EventGrid > .grid--header { text-style: bold; background: $panel; }
@@ -110,6 +110,7 @@ class EventGrid(ScrollView, can_focus=True):
     EventGrid > .grid--null { color: $text-muted; }
     EventGrid > .grid--failure { color: $error; }
     EventGrid > .grid--success { color: $success; }
+    EventGrid > .grid--match { background: $warning 70%; color: $background; text-style: bold; }
     """
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="grid.down",
@@ -125,6 +126,8 @@ class EventGrid(ScrollView, can_focus=True):
         Binding("G,end", "last_row", "Last row", show=False, id="grid.last", tooltip="Last row"),
         Binding("enter", "select", "Open", show=False, id="grid.select",
                 tooltip="Open the incident / show the whole event"),
+        Binding("v", "view_cell", "Whole value", show=False, id="grid.view_cell",
+                tooltip="Show the whole value of the cell under the cursor (cut cells end in …)"),
     ]
 
     @dataclass
@@ -142,6 +145,18 @@ class EventGrid(ScrollView, can_focus=True):
 
         grid: EventGrid
         row: int
+
+        @property
+        def control(self) -> EventGrid:
+            return self.grid
+
+    @dataclass
+    class ViewCell(Message):
+        """``v`` on a cell: show its whole value (the screen opens it; a pane may know more)."""
+
+        grid: EventGrid
+        row: int
+        column: int
 
         @property
         def control(self) -> EventGrid:
@@ -174,6 +189,8 @@ class EventGrid(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self._line_cache: dict[int, Strip] = {}
         self._total_width = 0
+        self.highlight = ""  # text marked wherever a cell shows it (any case)
+        self.marks: dict[int, list[tuple[int, int, int]]] = {}  # row -> (column, start, end) of each match
 
     # --- data -----------------------------------------------------------------------------
 
@@ -196,6 +213,7 @@ class EventGrid(ScrollView, can_focus=True):
             x += w + GAP
         self._line_cache.clear()
         self._total_width = x
+        self._find_marks()
         self.virtual_size = Size(x, len(self.rows) + 1)
         self.cursor_row = max(0, min(cursor_row, len(self.rows) - 1))
         self.cursor_column = min(self.cursor_column, max(0, len(self.columns) - 1))
@@ -203,6 +221,70 @@ class EventGrid(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
         self.post_message(self.Highlighted(self, self.cursor_row))
+
+    # --- search highlighting ----------------------------------------------------------------
+
+    def set_highlight(self, text: str) -> None:
+        """Mark ``text`` (any case) wherever a cell shows it; "" marks nothing."""
+        text = text.lower()
+        if text == self.highlight:
+            return
+        self.highlight = text
+        self._find_marks()
+        self._line_cache.clear()
+        self.refresh()
+
+    def _find_marks(self) -> None:
+        self.marks = {}
+        needle = self.highlight
+        if not needle:
+            return
+        n = len(needle)
+        for r, cells in enumerate(self.cells):
+            found = []
+            for c, (text, _) in enumerate(cells):
+                low = text.lower()
+                at = low.find(needle)
+                while at >= 0:
+                    found.append((c, at, at + n))
+                    at = low.find(needle, at + n)
+            if found:
+                self.marks[r] = found
+
+    def find_match(self, step: int) -> tuple[int, int] | None:
+        """The (row, column) of the next (``step`` 1) or previous (-1) marked cell after the
+        cursor on this page, or None."""
+        here = (self.cursor_row, self.cursor_column if self.cell_cursor else -1 if step > 0 else 10**6)
+        cells = sorted({(r, c) for r, found in self.marks.items() for c, _, _ in found})
+        later = [rc for rc in cells if (rc > here if step > 0 else rc < here)]
+        if not later:
+            return None
+        return later[0] if step > 0 else later[-1]
+
+    def _mark(self, segs: list[Segment], row: int) -> list[Segment]:
+        """``segs`` with the row's matches in the match style (split where a match begins or ends)."""
+        spans = sorted((self.offsets[c] + a, self.offsets[c] + b) for c, a, b in self.marks[row]
+                       if self.cells[row][c][0].isascii())
+        if not spans:
+            return segs
+        style = self._style("grid--match")
+        out: list[Segment] = []
+        pos = 0
+        for seg in segs:
+            text, end = seg.text, pos + len(seg.text)
+            cut = pos
+            for a, b in spans:
+                if b <= cut or a >= end:
+                    continue
+                a, b = max(a, cut), min(b, end)
+                if a > cut:
+                    out.append(Segment(text[cut - pos:a - pos], seg.style))
+                out.append(Segment(text[a - pos:b - pos], (seg.style or Style()) + style))
+                cut = b
+            if cut < end:
+                out.append(Segment(text[cut - pos:], seg.style))
+            pos = end
+        return out
 
     def get_row_at(self, index: int) -> list[Text]:
         return [Text(v if v is not None else "") for v in self.rows[index]]
@@ -282,6 +364,15 @@ class EventGrid(ScrollView, can_focus=True):
     def action_last_row(self) -> None:
         self.move_cursor(row=len(self.rows) - 1)
 
+    def action_view_cell(self) -> None:
+        if self.rows and self.columns:
+            column = self.cursor_column if self.cell_cursor else 0
+            self.post_message(self.ViewCell(self, self.cursor_row, column))
+
+    def cell_value(self, row: int, column: int) -> tuple[str, str | None]:
+        """(column label, the cell's text before it was fitted to the column)."""
+        return self.columns[column].label, self.rows[row][column]
+
     def action_select(self) -> None:
         if self.rows:
             self.post_message(self.Selected(self, self.cursor_row, self.cursor_column))
@@ -350,17 +441,37 @@ class EventGrid(ScrollView, can_focus=True):
             header = base + self._style("grid--header")
             labels = "".join((col.label.rjust(w) if col.right else set_cell_size(col.label, w)) + " " * GAP
                              for col, w in zip(self.columns, self.widths))
-            return Strip([Segment(" " + labels, header)], total).crop_extend(scroll_x, scroll_x + width, header)
+            return _cut(Strip([Segment(" " + labels, header)], total), scroll_x, width, header)
         row = self.scroll_offset.y + y - 1
         if row >= len(self.rows):
             return Strip.blank(width, base)
         if row == self.cursor_row:
             segs = self._cells(self.cells[row], base + self._style("grid--cursor-row"), self._style("grid--cursor"),
                                self.cursor_column if self.cell_cursor else None)
-            strip = Strip(segs, total)
+            strip = Strip(self._mark(segs, row) if row in self.marks else segs, total)
         else:
             strip = self._line_cache.get(row)
             if strip is None:
                 row_style = base + self._style("grid--odd") if row % 2 else base
-                strip = self._line_cache[row] = Strip(self._cells(self.cells[row], row_style), total)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+                segs = self._cells(self.cells[row], row_style)
+                strip = self._line_cache[row] = Strip(self._mark(segs, row) if row in self.marks else segs, total)
+        return _cut(strip, scroll_x, width, base)
+
+
+def _cut(strip: Strip, x: int, width: int, style: Style) -> Strip:
+    """``strip`` seen from column ``x``, ``width`` wide; where the view's edge cuts a value (a
+    character on both sides of it), its last column shows "…" so the cut is seen."""
+    view = strip.crop_extend(x, x + width, style)
+    end = x + width
+    if width > 1 and end < strip.cell_length:
+        edge = "".join(seg.text for seg in strip.crop(end - 1, end + 1))
+        if len(edge) == 2 and " " not in edge:
+            kept = list(view.crop(0, width - 1))
+            last = list(view.crop(width - 1, width))
+            mark_style = last[0].style if last else style
+            if kept and kept[-1].style == mark_style:  # one segment per run of one style, as drawn
+                kept[-1] = Segment(kept[-1].text + "…", mark_style)
+            else:
+                kept.append(Segment("…", mark_style))
+            return Strip(kept, width)
+    return view
