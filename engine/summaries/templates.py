@@ -116,7 +116,7 @@ def _login_attack(f: IncidentFacts) -> Summary:
                        intent=f"guess the password of {users} to get a shell", impact=impact, confidence="high")
     if cat == "password_spraying" and not f.users:  # over HTTP: many sources, the accounts not logged
         per = failed / max(1, len(f.src_ips))
-        text = (f"{_n(failed)} failed logins{_on(f)} from {_who(f)} {_when(f)}, about {per:.1f} per source; "
+        text = (f"{_n(failed)} failed attempts{_on(f)} from {_who(f)} {_when(f)}, about {per:.1f} per source; "
                 f"{outcome}. Many sources at once with a guess or two each is password spraying{tech}: it stays "
                 "under per-source rate limits and per-account lockouts.")
         return Summary(text, ("check the accounts that signed in during the campaign for unusual activity",

@@ -237,14 +237,17 @@ def test_hostile_names_stay_literal_arguments(analysed, tmp_path, firewall) -> N
     # Run it, as a reviewer would after removing the guard, with every tool an echo into a log.
     shims = tmp_path / "bin"
     shims.mkdir()
-    log = tmp_path / "calls.log"
+    # One file per call: the two sides of a pipe (getent | cut) run at once, and lines appended to
+    # one shared log could interleave.
+    log = tmp_path / "calls"
+    log.mkdir()
     for name in SHIMS:
-        (shims / name).write_text(f"#!{bash}\nprintf '%s\\0' \"${{0##*/}}\" \"$@\" >> {log}\nprintf '\\036' >> {log}\n")
+        (shims / name).write_text(f"#!{bash}\nprintf '%s\\0' \"${{0##*/}}\" \"$@\" > {log}/$$\n")
         (shims / name).chmod(0o755)
     path.write_text(script.replace("exit 1  # remove this line once the plan is reviewed\n", ""))
     run = subprocess.run([bash, str(path)], cwd=tmp_path, env={"PATH": str(shims), "HOME": str(tmp_path)},
                          capture_output=True, text=True, timeout=30)
-    calls = [c.split("\0")[:-1] for c in log.read_text().split("\x1e") if c]
+    calls = [f.read_text().split("\0")[:-1] for f in log.iterdir()]
     assert not list(tmp_path.glob("pwned*")), run.stderr
     user_calls = [c for c in calls if HOSTILE_USER in c]
     assert ["passwd", "-l", HOSTILE_USER] in user_calls and ["pkill", "-KILL", "-u", HOSTILE_USER] in user_calls
