@@ -169,7 +169,7 @@ def test_offline_summaries_for_every_category_are_safe_text(analysed) -> None:
     assert (login.category, login.severity) == ("brute_force", "critical")
     # The summary leads with the success: the login was to deploy; the other name was only tried.
     assert login.summary.startswith("The brute force succeeded: deploy logged in at 2026-11-10 18:10 UTC from "
-                                    "203.0.113.99. 7 failed logins for ")
+                                    "203.0.113.99. 7 failed attempts for ")
     assert "\\x1b]0;owned\\x07[bold red]admin[/bold red]" in login.summary  # escaped, markup left literal
     assert "then 1 successful login (to deploy)" in login.summary
     facts = facts_of(login)

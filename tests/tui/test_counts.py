@@ -94,9 +94,9 @@ def test_attempts_are_tries_and_failure_lines_are_lines(counted_case):
             "FROM events WHERE src_ip = $ip", {"ip": ATTACKER}).fetchone()
     assert sql == (8, 5, 16)
     assert (counts.attempts, counts.attempt_lines, counts.failure_lines, counts.successes) == (8, 14, 16, 1)
-    assert inc["category"] == "suspicious_login" and inc["severity"] == "critical"
+    assert inc["category"] == "brute_force" and inc["compromised"] and inc["severity"] == "critical"
     # The summary and the SHAP inputs count tries, not lines.
-    assert "after 8 failed attempts" in inc["summary"]
+    assert "8 failed attempts for admin" in inc["summary"]
     values = {f["name"]: f["value"] for f in inc["top_features"]}
     for name in ("failed_attempts", "failures_before_success"):
         if name in values:
@@ -130,7 +130,7 @@ async def test_incident_pane_pdf_and_sql_agree(counted_case, tmp_path, make_app)
         assert "8 failed attempts, 1 successful login" in pane
         assert "14 log lines record the 8 attempts" in pane and "16 failure lines in all" in pane
         summary = str(detail.query_one("#summary-text").content)
-        assert "after 8 failed attempts" in summary
+        assert "8 failed attempts for admin" in summary
         timeline = detail.query_one("#timeline")
         tui_peak = max(n for _, n in timeline.slices)
         tui_slices = len(timeline.slices)
