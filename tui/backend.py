@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from store import browse, queries, triage
+from store import browse, console, overview, queries, triage
 from store.case import Case
 
 
@@ -92,25 +92,25 @@ class Backend:
 
     # --- overview -------------------------------------------------------------------------
 
-    def totals(self) -> browse.CaseTotals:
+    def totals(self) -> overview.CaseTotals:
         with self._session() as c:
-            return browse.case_totals(c)
+            return overview.case_totals(c)
 
     def incident_breakdown(self) -> dict[str, dict[str, int]]:
         with self._session() as c:
-            return browse.incident_breakdown(c)
+            return overview.incident_breakdown(c)
 
-    def activity(self, by: str = "source_file", buckets: int = 60) -> browse.Activity:
+    def activity(self, by: str = "source_file", buckets: int = 60) -> overview.Activity:
         with self._session("activity:" + by) as c:
-            return browse.activity(c, by, buckets)
+            return overview.activity(c, by, buckets)
 
     def top_sources(self, limit: int = 8) -> list[dict]:
         with self._session("top_sources") as c:
-            return browse.top_sources(c, limit)
+            return overview.top_sources(c, limit)
 
     def top_accounts(self, limit: int = 8) -> list[dict]:
         with self._session("top_accounts") as c:
-            return browse.top_accounts(c, limit)
+            return overview.top_accounts(c, limit)
 
     def web_panels(self, limit: int = 25):
         """GoAccess-style panels of the case's web requests (``store.web.WebPanels``)."""
@@ -121,15 +121,15 @@ class Backend:
 
     def sources(self) -> list[dict]:
         with self._session() as c:
-            return browse.sources(c)
+            return overview.sources(c)
 
     def reject_reasons(self) -> list[tuple[str, int]]:
         with self._session() as c:
-            return browse.reject_reasons(c)
+            return overview.reject_reasons(c)
 
     def rejects(self, offset: int = 0, limit: int = 500) -> list[dict]:
         with self._session() as c:
-            return browse.rejects(c, offset=offset, limit=limit)
+            return overview.rejects(c, offset=offset, limit=limit)
 
     # --- incidents ------------------------------------------------------------------------
 
@@ -219,14 +219,14 @@ class Backend:
         with self._session() as c:
             return queries.case_schema(c)
 
-    def run_sql(self, sql: str, max_rows: int = 10_000) -> browse.QueryResult:
+    def run_sql(self, sql: str, max_rows: int = 10_000) -> console.QueryResult:
         with self._session("sql") as c:
-            return browse.run_read_only(c, sql, max_rows)
+            return console.run_read_only(c, sql, max_rows)
 
     def export_events(self, flt: browse.EventFilter, out: str, fmt: str) -> int:
         with self._session("export") as c:
             sql, params = browse.events_export_sql(c, flt)
-            return browse.export(c, out, fmt, sql=sql, params=params)
+            return console.export(c, out, fmt, sql=sql, params=params)
 
     def export_rows(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], out: str, fmt: str) -> int:
         import pyarrow as pa
@@ -246,7 +246,7 @@ class Backend:
             table = pa.table({n: pa.array([None if x is None else str(x) for x in v], pa.string())
                               for n, v in cols.items()})
         with self._session("export") as c:
-            return browse.export(c, out, fmt, table=table)
+            return console.export(c, out, fmt, table=table)
 
     def write_report(self, incident_id: str, out: str) -> str:
         """The incident's PDF report through ``engine.report`` (raises BackendError if that

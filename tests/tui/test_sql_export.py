@@ -10,7 +10,7 @@ import types
 import pyarrow.parquet as pq
 from textual.widgets import DataTable, Input, TextArea
 
-from store import browse
+from store import browse, console
 from store.case import Case
 from tests.tui.conftest import settle
 from tui.screens.dialogs import ExportDialog, PathDialog
@@ -54,10 +54,10 @@ def test_read_only_statement_check():
     import duckdb
 
     con = duckdb.connect()
-    assert browse.check_read_only(con, "SELECT 1; DESCRIBE SELECT 1; SUMMARIZE SELECT 1")
+    assert console.check_read_only(con, "SELECT 1; DESCRIBE SELECT 1; SUMMARIZE SELECT 1")
     for bad in ("UPDATE t SET a = 1", "CREATE TABLE t (a INT)", "PRAGMA enable_profiling", "CALL checkpoint()"):
         try:
-            browse.check_read_only(con, bad)
+            console.check_read_only(con, bad)
         except browse.BrowseError:
             continue
         raise AssertionError(bad)

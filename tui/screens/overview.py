@@ -10,7 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from engine.enrich import where_text
-from store.browse import SEVERITIES, Activity, CaseTotals, span_text
+from store.browse import SEVERITIES, span_text
+from store.overview import Activity, CaseTotals
 from tui.backend import Cancelled
 from tui.messages import OverviewPart
 from tui.screens.base import ExportSpec, VedetteScreen

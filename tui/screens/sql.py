@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static, TextArea
 
-from store.browse import QueryResult
+from store.console import QueryResult
 from tui.backend import BackendError, Cancelled
 from tui.messages import SqlResult, SqlSchema
 from tui.screens.base import ExportSpec, VedetteScreen
