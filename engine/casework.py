@@ -167,6 +167,9 @@ def sample_logs_dir() -> Path:
     raise CaseInputError("sample_logs/ not found next to the vedette sources or in the current folder")
 
 
+DEMO_SKIP = frozenset({"gen", "__pycache__"})
+
+
 def run_demo(db: str, *, ingest_progress: Callable[[IngestProgress], None] | None = None,
              analysis_progress: Callable[[StageProgress], None] | None = None,
              ingested: Callable[[IngestRun], None] | None = None) -> CaseRun:
@@ -176,6 +179,8 @@ def run_demo(db: str, *, ingest_progress: Callable[[IngestProgress], None] | Non
         if stale.exists():
             stale.unlink()
     # The sample logs are written in UTC; the reader's zone must not shift them.
-    run = open_paths(db, [str(logs)], tz="UTC", ingest_progress=ingest_progress,
+    # The hosts' folders, not the generator's package, README and truth.json beside them.
+    folders = [str(p) for p in sorted(logs.iterdir()) if p.is_dir() and p.name not in DEMO_SKIP]
+    run = open_paths(db, folders, tz="UTC", ingest_progress=ingest_progress,
                      analysis_progress=analysis_progress, ingested=ingested)
     return CaseRun(db, run.ingest, run.analysis, logs)

@@ -258,10 +258,12 @@ def print_ingest_problems(result, *, as_json: bool) -> None:
 
 
 def relative(path: str) -> str:
+    """``path`` from the current folder when it lies below it, else as it is."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:
         return path
+    return path if rel.startswith("..") else rel
 
 
 # --- analysis and incidents -------------------------------------------------------------------

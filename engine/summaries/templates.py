@@ -102,8 +102,13 @@ def _login_attack(f: IncidentFacts) -> Summary:
     logged = _names(f.logins, 3, "accounts")
     outcome = (f"then {_n(succ)} successful login{'s' if succ != 1 else ''}" + (f" (to {logged})" if logged else "")
                if succ else "no success")
-    first_step = (f"treat {logged or users} as compromised: find the successful login and review what followed"
-                  if succ else f"confirm no later success from {_them(f)}")
+    if succ and not (logged or f.users):  # an access log: the application's own log names the account
+        first_step = ("find the account that signed in (the application's own log names it) and treat it as "
+                      "compromised; review what followed")
+    elif succ:
+        first_step = f"treat {logged or users} as compromised: find the successful login and review what followed"
+    else:
+        first_step = f"confirm no later success from {_them(f)}"
     impact = ("a login succeeded: the account may be compromised" if succ else "none seen: no login succeeded")
     cat, techs = f.category, _techs(f)
     tech = f" ({techs})" if techs else ""
@@ -140,7 +145,10 @@ def _login_attack(f: IncidentFacts) -> Summary:
         text = (f"{_n(failed)} failed attempts against {accounts}{_on(f)} from {_who(f)} {_when(f)}, "
                 f"about {per:.1f} per source; {outcome}. Many sources replaying a few real account names suggests "
                 f"leaked credentials tried by a botnet{tech}.")
-        return Summary(text, (f"reset the passwords of {users} and check them against known breaches",
+        reset = (f"reset the passwords of {users} and check them against known breaches" if f.users else
+                 "find the accounts tried in the application's own log; reset those that signed in and check them "
+                 "against known breaches")
+        return Summary(text, (reset,
                               "require keys or MFA for these accounts", f"look for a success from any of {_them(f)}",
                               _block(f)),
                        intent="log in with credentials leaked elsewhere", impact=impact, confidence="high")
