@@ -93,6 +93,7 @@ _KIND_FILTER = {
                   "OR (format = 'auditd' AND action = 'auth_password' AND program LIKE 'sshd%') "
                   "OR (format = 'utmp' AND action IN ('auth_failure', 'login')))",
     "web": "action = 'http_request'",
+    "web_login": "action = 'http_request'",
     "flow": "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))",
     "beacon": "((format = 'zeek' AND action = 'conn') OR (format = 'suricata' AND action = 'flow'))",
     "ids": "action = 'alert'",

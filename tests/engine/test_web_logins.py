@@ -10,6 +10,7 @@ typos, a load balancer carrying many users, a port scan and a sweep that are not
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -171,7 +172,8 @@ def flow_day(rnd: random.Random) -> list[tuple[datetime, str]]:
 
 
 @pytest.fixture(scope="module")
-def incidents(tmp_path_factory) -> list[dict]:
+def case_file(tmp_path_factory) -> Path:
+    """A case of a day of web and flow traffic with every family and look-alike, analysed."""
     rnd = random.Random(12)
     root = tmp_path_factory.mktemp("weblogins")
     web = sorted(web_day(rnd))
@@ -184,9 +186,15 @@ def incidents(tmp_path_factory) -> list[dict]:
         result = ingest(case, [root / "access.log", root / "conn.log"], tz="UTC")
         assert result.rejected == 0
         analyze(case, llm=None)
-        return load_incidents(case)[1]
     finally:
         case.close()
+    return root / "case.duckdb"
+
+
+@pytest.fixture(scope="module")
+def incidents(case_file: Path) -> list[dict]:
+    with Case.open(case_file, read_only=True) as case:
+        return load_incidents(case)[1]
 
 
 def with_ip(incidents: list[dict], ip: str) -> list[dict]:
@@ -260,3 +268,17 @@ def test_a_scan_or_a_sweep_is_not_a_flood(incidents, ip: str) -> None:
 @pytest.mark.parametrize("ip", [*CUSTOMERS[::25], *MOBILE[:3], PROBE, TYPO, TYPO_IN_CAMPAIGN, BALANCER, HEALTH_FLOW, *FLOW_CLIENTS[:5]])
 def test_benign_look_alikes_stay_quiet(incidents, ip: str) -> None:
     assert [(i["category"], i["severity"]) for i in with_ip(incidents, ip) if i["severity"] not in ("info", "low")] == []
+
+
+def test_every_web_login_incident_shows_its_requests(case_file, incidents) -> None:
+    # The incident screen, the PDF and "e: its events" read the events through incident_scope.
+    from store.queries import incident_scope
+
+    web = [i for i in incidents if i["category"] in ("brute_force", "password_spraying", "credential_stuffing")]
+    assert web
+    with Case.open(case_file, read_only=True) as case:
+        for inc in web:
+            scope = incident_scope(case, inc["id"])
+            n = case.con.execute(f"SELECT count(*) FROM events WHERE {scope.where} AND action = 'http_request'",
+                                 scope.params).fetchone()[0]
+            assert n >= inc["sessions"], (inc["id"], inc["category"], n)
