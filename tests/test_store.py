@@ -93,3 +93,11 @@ def test_migration_6_adds_the_accounts_logged_in_and_keeps_old_sessions(tmp_path
         assert facts.logins == ()
         # Without the record, the summary names the accounts the source used, as before.
         assert offline(facts).text.startswith("A successful login to admin and deploy ")
+
+
+def test_every_session_kind_says_which_events_are_its_own() -> None:
+    # An incident's events are found per member kind; a kind missing here shows no events.
+    from engine.sessions import KINDS
+    from store.queries import _KIND_FILTER
+
+    assert set(KINDS) <= set(_KIND_FILTER)
