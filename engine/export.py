@@ -113,14 +113,14 @@ def export_new_events(case: Case, root: str | Path, mark: pa.Table) -> ExportRes
     con = case.con
     con.register("_export_mark", mark)
     try:
-        touched = con.execute(
+        rows = con.execute(
             f"SELECT DISTINCT {_utc_day('e.ts')} AS day, e.format FROM events e "
             "LEFT JOIN _export_mark m ON m.id = e.source_id WHERE m.id IS NULL OR e.line_no > m.lines_read"
-        ).arrow()
+        ).fetchall()
     finally:
         con.unregister("_export_mark")
-    if isinstance(touched, pa.RecordBatchReader):
-        touched = touched.read_all()
+    touched = pa.table({"day": pa.array([r[0] for r in rows], pa.string()),
+                        "format": pa.array([r[1] for r in rows], pa.string())})
     if touched.num_rows == 0:
         return ExportResult(str(Path(root).resolve()), {"events": TableExport(0, ())}, time.perf_counter() - t0)
     with _staging(root) as (base, stage):
@@ -162,7 +162,7 @@ def _export_table(case: Case, table: ParquetTable, base: Path, stage: Path, only
         rows = con.execute(
             f"COPY ({query}) TO '{_sql_path(staged)}' (FORMAT parquet, PARTITION_BY ({keys}), "
             f"COMPRESSION zstd, ROW_GROUP_SIZE {int(config.PARQUET_ROW_GROUP_ROWS)}, OVERWRITE_OR_IGNORE)"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     finally:
         if only is not None:
             con.unregister("_export_only")
