@@ -219,6 +219,7 @@ def _rewrite_asof(select: exp.Select) -> None:
     right_src = join.this
     la, ra = _alias_of(left_src), _alias_of(right_src)
     keys: list[tuple[exp.Expression, exp.Expression]] = []
+    key_eq: list[bool] = []  # plain `=` (NULL matches nothing), not IS NOT DISTINCT FROM
     time_pair = None
     strict = False
     for c in _conjuncts(join.args["on"]):
@@ -229,6 +230,7 @@ def _rewrite_asof(select: exp.Select) -> None:
             if a.table != la or b.table != ra:
                 raise PortError("ASOF JOIN keys must compare a column of each side")
             keys.append((a, b))
+            key_eq.append(isinstance(c, exp.EQ))
         elif isinstance(c, (exp.GTE, exp.GT, exp.LTE, exp.LT)):
             a, b = c.this, c.expression
             if isinstance(c, (exp.LTE, exp.LT)):
@@ -263,27 +265,31 @@ def _rewrite_asof(select: exp.Select) -> None:
         return src.sql(dialect=_SparkOut, unsupported_level=sqlglot.ErrorLevel.RAISE)
 
     key_names = [f"_asof_k{i}" for i in range(len(keys))]
-    left_sel = ([f"{q(la)}.{q(c)} AS {q('_l_' + c)}" for c in lcols]
-                + [f"NULL AS {q('_r_' + c)}" for c in rcols]
+    # The right side's columns travel as one struct, so that a NULL among them is its own
+    # value, not a gap for last_value() to skip.
+    rstruct = "NAMED_STRUCT(" + ", ".join(f"'{'_r_' + c}', {q(ra)}.{q(c)}" for c in rcols) + ")" if rcols else "TRUE"
+    left_sel = ([f"{q(la)}.{q(c)} AS {q('_l_' + c)}" for c in lcols] + ["NULL AS _asof_r"]
                 + [f"{src_sql(a)} AS {k}" for (a, _), k in zip(keys, key_names)]
-                + [f"{src_sql(time_pair[0])} AS _asof_t", f"{0 if strict else 1} AS _asof_side", "NULL AS _asof_hit"])
-    right_sel = ([f"NULL AS {q('_l_' + c)}" for c in lcols]
-                 + [f"{q(ra)}.{q(c)} AS {q('_r_' + c)}" for c in rcols]
+                + [f"{src_sql(time_pair[0])} AS _asof_t", f"{0 if strict else 1} AS _asof_side"])
+    right_sel = ([f"NULL AS {q('_l_' + c)}" for c in lcols] + [f"{rstruct} AS _asof_r"]
                  + [f"{src_sql(b)} AS {k}" for (_, b), k in zip(keys, key_names)]
-                 + [f"{src_sql(time_pair[1])} AS _asof_t", f"{1 if strict else 0} AS _asof_side", "1 AS _asof_hit"])
+                 + [f"{src_sql(time_pair[1])} AS _asof_t", f"{1 if strict else 0} AS _asof_side"])
+    # ASOF matches no NULL time, nor a NULL key under `=` (IS NOT DISTINCT FROM does match it).
+    left_where = [f"{src_sql(time_pair[0])} IS NOT NULL"] + [
+        f"{src_sql(a)} IS NOT NULL" for (a, _), eq in zip(keys, key_eq) if eq]
+    right_where = [f"{src_sql(time_pair[1])} IS NOT NULL"] + [
+        f"{src_sql(b)} IS NOT NULL" for (_, b), eq in zip(keys, key_eq) if eq]
     win = (f"PARTITION BY {', '.join(key_names) or 'NULL'} ORDER BY _asof_t, _asof_side "
            "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW")
     carried = ", ".join([q("_l_" + c) for c in lcols]
-                        + [f"LAST_VALUE({q('_r_' + c)}, TRUE) OVER ({win}) AS {q('_r_' + c)}" for c in rcols]
-                        + ["_asof_side", f"LAST_VALUE(_asof_hit, TRUE) OVER ({win}) AS _asof_hit"])
-    left_from = src_sql(left_src.copy())
-    right_from = src_sql(right_src.copy())
+                        + ["_asof_side", f"LAST_VALUE(_asof_r, TRUE) OVER ({win}) AS _asof_r"])
+    out_cols = ", ".join([q("_l_" + c) for c in lcols] + [f"_asof_r.{q('_r_' + c)} AS {q('_r_' + c)}" for c in rcols])
     side_l = 1 if not strict else 0
     derived = (
-        f"(SELECT * FROM (SELECT {carried} FROM ("
-        f"SELECT {', '.join(left_sel)} FROM {left_from} UNION ALL "
-        f"SELECT {', '.join(right_sel)} FROM {right_from}) AS _asof_u) AS _asof_w "
-        f"WHERE _asof_side = {side_l} AND _asof_hit IS NOT NULL) AS _asof"
+        f"(SELECT {out_cols} FROM (SELECT {carried} FROM ("
+        f"SELECT {', '.join(left_sel)} FROM {src_sql(left_src.copy())} WHERE {' AND '.join(left_where)} UNION ALL "
+        f"SELECT {', '.join(right_sel)} FROM {src_sql(right_src.copy())} WHERE {' AND '.join(right_where)}"
+        f") AS _asof_u) AS _asof_w WHERE _asof_side = {side_l} AND _asof_r IS NOT NULL) AS _asof"
     )
     new_from = sqlglot.parse_one(f"SELECT * FROM {derived}", read="spark").args["from_"]
 
