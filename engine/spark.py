@@ -18,7 +18,7 @@ from pathlib import Path
 
 from engine import config, sessions
 from engine.export import parquet_glob
-from engine.sqlport import SparkTranslator
+from engine.sqlport import SparkTranslator, event_columns
 from store.case import Case
 from store.schema import EVENT_COLUMN_NAMES
 
@@ -92,7 +92,7 @@ class SparkConnection:
 
     def __init__(self, spark) -> None:
         self.spark = spark
-        self.translator = SparkTranslator()
+        self.translator = SparkTranslator({"events": event_columns()})
         self.views: list[str] = []
         self._rows: list[tuple] = []
 
@@ -106,6 +106,7 @@ class SparkConnection:
             # into every query that reads it, and Spark plans those again and again.
             frame = self.spark.sql(st.query).localCheckpoint(eager=True)
             frame.createOrReplaceTempView(st.target)
+            self.translator.schema[st.target.lower()] = list(frame.columns)
             if st.target not in self.views:
                 self.views.append(st.target)
         else:
@@ -150,7 +151,8 @@ class SparkSessions:
         zone = case.con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
         spark.conf.set("spark.sql.session.timeZone", zone)
         events = spark.read.option("basePath", str(self.root / "events")).parquet(str(self.root / "events"))
-        events.createOrReplaceTempView("events")
+        # The case view's columns, in its order (`day` is the export's, not the case's).
+        events.select(*event_columns()).createOrReplaceTempView("events")
         self.seconds["start"] = time.perf_counter() - t
 
         t = time.perf_counter()

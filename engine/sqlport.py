@@ -5,8 +5,9 @@ bound from ``params``) into a ``SparkStatement``. sqlglot does the dialect work;
 constructs it cannot carry are rewritten here on the syntax tree, for any statement, not per
 query: ``ASOF JOIN`` (a union and a running ``last_value``), ``epoch()`` (kept to the
 microsecond), ``s[:n]`` slices, ``range(n)`` tables, ``try(url_decode(x))``, and temp macros
-(expanded where they are called). ``record_statements`` lists every statement that
-``engine.sessions.build`` runs, so nothing keeps a second copy of that SQL.
+(expanded where they are called), and ``SELECT * EXCLUDE`` / ``UNION BY NAME`` spelled out
+from the tables' columns. ``spark_statements`` lists every statement ``engine.sessions.build``
+runs with its Spark form, so nothing keeps a second copy of that SQL.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class _SparkOut(Spark):
     """Spark, except that epoch() keeps microseconds (Spark's unix_timestamp() drops them) and any_value."""
 
     class Generator(Spark.Generator):
+        # Spark 4 reads a WITH inside a subquery; hoisting them all to the top (sqlglot's Hive
+        # habit) would make two windowed subqueries' `_b` clash.
+        EXPRESSIONS_WITHOUT_NESTED_CTES: set = set()
         TRANSFORMS = {
             **Spark.Generator.TRANSFORMS,
             exp.TimeToUnix: lambda self, e: f"(UNIX_MICROS({self.sql(e, 'this')}) / 1E6)",
@@ -58,8 +62,11 @@ class _Macro:
 class SparkTranslator:
     """Translates DuckDB statements one by one; remembers the temp macros they define."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: dict[str, list[str]] | None = None) -> None:
         self.macros: dict[str, _Macro] = {}
+        # Column names of the tables the statements read (events, and each temp table once it
+        # is made): what `SELECT * EXCLUDE (...)` and `UNION BY NAME` are spelled out from.
+        self.schema: dict[str, list[str]] = {k.lower(): list(v) for k, v in (schema or {}).items()}
 
     def translate(self, sql: str, params: dict | None = None) -> SparkStatement | None:
         """The Spark form of ``sql``, or None for a statement with nothing to run there (a macro)."""
@@ -73,6 +80,7 @@ class SparkTranslator:
         tree = self._bind(tree, params or {})
         tree = self._expand_macros(tree)
         tree = _rewrite(tree)
+        tree = _spell_out(tree, self.schema)
         target = None
         if isinstance(tree, exp.Create):
             if str(tree.args.get("kind") or "").upper() != "TABLE" or not isinstance(tree.expression, exp.Query):
@@ -314,28 +322,144 @@ def _rewrite_asof(select: exp.Select) -> None:
     ])
 
 
-def record_statements() -> list[tuple[str, dict | None]]:
-    """Every statement ``engine.sessions.build`` runs, with its parameters, in order.
+# --- `SELECT * EXCLUDE (...)` and `UNION BY NAME`: spelled out from the columns they stand for --
 
-    ``build`` is run against a connection that only writes down what it is asked; the SQL is the
-    one DuckDB runs, so a new session kind or feature is here (and on Spark) with no other edit.
+def _columns(node: exp.Expression, ctes: dict[str, exp.Expression], schema: dict[str, list[str]]) -> list[str]:
+    """The output column names of a query, table or subquery (stars expanded)."""
+    if isinstance(node, exp.Subquery):
+        return _columns(node.this, ctes, schema)
+    if isinstance(node, exp.SetOperation):
+        left = _columns(node.this, ctes, schema)
+        if not node.args.get("by_name"):
+            return left
+        right = _columns(node.expression, ctes, schema)
+        return left + [c for c in right if c not in left]
+    if isinstance(node, exp.Table):
+        name = node.name.lower()
+        if name in ctes:
+            return _columns(ctes[name], ctes, schema)
+        if name in schema:
+            return schema[name]
+        raise PortError(f"columns of {node.name} unknown: cannot spell out a * over it for Spark")
+    if isinstance(node, exp.Select):
+        out: list[str] = []
+        for e in node.expressions:
+            if _star_of(e) is None:
+                out.append(e.alias_or_name)
+            else:
+                out.extend(_star_columns(node, e, ctes, schema))
+        return out
+    raise PortError(f"cannot tell the columns of {type(node).__name__} to spell out a * for Spark")
+
+
+def _star_of(e: exp.Expression) -> exp.Star | None:
+    if isinstance(e, exp.Star):
+        return e
+    if isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+        return e.this
+    return None
+
+
+def _star_columns(select: exp.Select, e: exp.Expression, ctes: dict[str, exp.Expression],
+                  schema: dict[str, list[str]]) -> list[str]:
+    """What ``*`` / ``t.*`` (less its EXCLUDE list) stands for in ``select``."""
+    local = dict(ctes)
+    for cte in (select.args.get("with_").expressions if select.args.get("with_") else []):
+        local[cte.alias_or_name.lower()] = cte.this
+    sources = [select.args["from_"].this] if select.args.get("from_") else []
+    sources += [j.this for j in select.args.get("joins") or ()]
+    if isinstance(e, exp.Column):
+        sources = [src for src in sources if src.alias_or_name == e.table]
+    dropped = {c.name for c in _star_of(e).args.get("except_") or ()}
+    return [c for src in sources for c in _columns(src, local, schema) if c not in dropped]
+
+
+def _spell_out(tree: exp.Expression, schema: dict[str, list[str]]) -> exp.Expression:
+    def ctes_above(node: exp.Expression) -> dict[str, exp.Expression]:
+        found: dict[str, exp.Expression] = {}
+        p = node
+        while p is not None:
+            w = p.args.get("with_") if isinstance(p, exp.Expression) else None
+            for cte in (w.expressions if w else []):
+                found.setdefault(cte.alias_or_name.lower(), cte.this)
+            p = p.parent
+        return found
+
+    # Innermost first, so an outer star sees the inner one already spelled out.
+    for star in reversed(list(tree.find_all(exp.Star))):
+        if not star.args.get("except_"):
+            continue
+        select = star.parent.parent if isinstance(star.parent, exp.Column) else star.parent
+        if not isinstance(select, exp.Select):
+            raise PortError("SELECT * EXCLUDE is carried to Spark only in a select list")
+        projection: list[exp.Expression] = []
+        for e in select.expressions:
+            if _star_of(e) is star:
+                table = e.table if isinstance(e, exp.Column) else None
+                cols = _star_columns(select, e, ctes_above(select), schema)
+                projection.extend(exp.column(c, table=table, quoted=True) for c in cols)
+            else:
+                projection.append(e)
+        select.set("expressions", projection)
+    for op in reversed(list(tree.find_all(exp.SetOperation))):
+        if not op.args.get("by_name"):
+            continue
+        ctes = ctes_above(op)
+        left, right = _columns(op.this, ctes, schema), _columns(op.expression, ctes, schema)
+        names = left + [c for c in right if c not in left]
+
+        def aligned(side: exp.Expression, has: list[str], alias: str) -> exp.Expression:
+            cols = [exp.column(c, table=alias, quoted=True) if c in has else exp.alias_(exp.Null(), c, quoted=True)
+                    for c in names]
+            inner = side.this if isinstance(side, exp.Subquery) else side
+            return exp.select(*cols).from_(exp.Subquery(this=inner.copy(), alias=exp.TableAlias(
+                this=exp.to_identifier(alias))))
+
+        op.set("this", aligned(op.this, left, "_by_name_l"))
+        op.set("expression", aligned(op.expression, right, "_by_name_r"))
+        op.set("by_name", None)
+    return tree
+
+
+def event_columns() -> list[str]:
+    """The columns of the case's ``events`` view, in its order."""
+    from store.schema import EVENT_COLUMN_NAMES
+
+    return ["event_id", "source_id", *EVENT_COLUMN_NAMES]
+
+
+def spark_statements() -> list[tuple[str, SparkStatement | None]]:
+    """Every statement ``engine.sessions.build`` runs, beside its Spark form, in order.
+
+    ``build`` runs on an empty case in memory through a connection that writes each statement
+    down and translates it as ``engine.spark`` does (each temp table's columns read back from
+    DuckDB). The SQL is the one DuckDB runs, so a new session kind or feature is here, and on
+    Spark, with no other edit.
     """
     from engine import sessions
+    from store.case import Case
+
+    case = Case.open(":memory:")
+    tr = SparkTranslator({"events": event_columns()})
+    out: list[tuple[str, SparkStatement | None]] = []
 
     class _Recorder:
-        def __init__(self) -> None:
-            self.statements: list[tuple[str, dict | None]] = []
-
         def execute(self, sql: str, params: dict | None = None):
-            self.statements.append((sql, params))
+            st = tr.translate(sql, params)
+            out.append((sql, st))
+            self._rows = case.con.execute(sql, params).fetchall()
+            if st is not None and st.target is not None:
+                tr.schema[st.target.lower()] = [r[0] for r in case.con.execute(f"DESCRIBE {st.target}").fetchall()]
             return self
 
         def fetchone(self):
-            return (0,)
+            return self._rows[0] if self._rows else None
 
         def fetchall(self):
-            return []
+            return list(self._rows)
 
-    rec = _Recorder()
-    sessions.build(rec)
-    return rec.statements
+    try:
+        sessions.build(_Recorder())
+    finally:
+        case.close()
+    return out

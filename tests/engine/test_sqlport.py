@@ -9,15 +9,11 @@ import sqlglot
 from sqlglot import exp
 
 from engine import config, sessions
-from engine.sqlport import PortError, SparkTranslator, _rewrite, record_statements
+from engine.sqlport import PortError, SparkTranslator, _rewrite, spark_statements
 
 
 def translated() -> list[tuple[str, object]]:
-    tr = SparkTranslator()
-    out = []
-    for sql, params in record_statements():
-        out.append((sql, tr.translate(sql, params)))
-    return out
+    return spark_statements()
 
 
 def test_every_session_and_feature_statement_parses_as_spark_sql() -> None:
@@ -51,6 +47,28 @@ def test_epoch_keeps_microseconds_and_slices_become_substring() -> None:
     st = SparkTranslator().translate("SELECT epoch(ts) - epoch(t0) AS d, 'S-' || md5(k)[:12] AS id FROM t")
     assert "UNIX_MICROS(ts) / 1E6" in st.sql
     assert "SUBSTRING(MD5(k), 1, 12)" in st.sql
+
+
+def test_ctes_stay_where_they_are_so_equal_names_do_not_clash() -> None:
+    st = SparkTranslator().translate("SELECT * FROM (WITH _b AS (SELECT 1 AS x) SELECT * FROM _b) a "
+                                     "JOIN (WITH _b AS (SELECT 2 AS x) SELECT * FROM _b) b USING (x)")
+    assert st.sql.count("WITH _b AS") == 2 and not st.sql.startswith("WITH")
+
+
+def test_star_exclude_and_union_by_name_are_spelled_out() -> None:
+    tr = SparkTranslator({"t": ["a", "b", "_rank"], "u": ["b", "c"]})
+    st = tr.translate("WITH h AS (SELECT a, b, _rank FROM t) SELECT * EXCLUDE (_rank) FROM (SELECT * FROM h) "
+                      "UNION ALL BY NAME SELECT c, b FROM u")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 1 AS a, 2 AS b, 3 AS _rank")
+    con.execute("CREATE TABLE u AS SELECT 5 AS b, 6 AS c")
+    want = con.execute("WITH h AS (SELECT a, b, _rank FROM t) SELECT * EXCLUDE (_rank) FROM (SELECT * FROM h) "
+                       "UNION ALL BY NAME SELECT c, b FROM u").fetchall()
+    assert "EXCLUDE" not in st.sql and "BY NAME" not in st.sql
+    # The spelled-out form, read back as DuckDB, gives DuckDB's rows in DuckDB's column order.
+    assert con.execute(sqlglot.transpile(st.sql, read="spark", write="duckdb")[0]).fetchall() == want
+    with pytest.raises(PortError, match="columns of v unknown"):
+        tr.translate("SELECT * EXCLUDE (x) FROM v")
 
 
 def test_create_temp_table_becomes_a_named_query() -> None:
