@@ -155,14 +155,11 @@ def _rewrite(tree: exp.Expression) -> exp.Expression:
 def _rewrite_try(tree: exp.Expression) -> exp.Expression:
     def fix(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Try):
+            # try(f(x)) is NULL where f fails; Spark has that only as try_f for a few f.
             inner = node.this
-            name = inner.name.lower() if isinstance(inner, exp.Func) else ""
-            if isinstance(inner, exp.Anonymous):
-                name = str(inner.this).lower()
-            if name == "url_decode":
-                args = inner.expressions if isinstance(inner, exp.Anonymous) else [inner.this]
-                return exp.Anonymous(this="try_url_decode", expressions=[a.copy() for a in args])
-            raise PortError(f"no Spark form for try({name or inner.sql('duckdb')[:40]})")
+            if isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "url_decode":
+                return exp.Anonymous(this="try_url_decode", expressions=[a.copy() for a in inner.expressions])
+            raise PortError(f"no Spark form for try({inner.sql('duckdb')[:40]})")
         return node
 
     return tree.transform(fix)
