@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from engine import config, sessions
@@ -58,6 +59,9 @@ def spark_session(master: str | None = None):
         return active
     warehouse = tempfile.mkdtemp(prefix="vedette-spark-")
     java_opts = f"-Dlog4j2.configurationFile=file:{_LOG_CONFIG}"
+    # In local mode the driver JVM starts before the session's settings are read: its logging
+    # is set on the command line pyspark starts it with (unless the caller set one).
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{java_opts}" pyspark-shell')
     builder = (
         SparkSession.builder.master(master or config.SPARK_MASTER).appName("vedette")
         .config("spark.ui.enabled", "false")
@@ -162,7 +166,9 @@ class SparkSessions:
             self.seconds["sql"] = time.perf_counter() - t
             t = time.perf_counter()
             for kind in counts.by_kind:
-                table = spark.table(f"feat_{kind}").toArrow()
+                with warnings.catch_warnings():  # pyspark's check of the pandas version it does not use here
+                    warnings.simplefilter("ignore", FutureWarning)
+                    table = spark.table(f"feat_{kind}").toArrow()
                 case.con.register("_spark_feat", table)
                 try:
                     case.con.execute(f"CREATE OR REPLACE TEMP TABLE feat_{kind} AS SELECT * FROM _spark_feat")
