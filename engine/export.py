@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from engine import config
 from store.case import Case
 from store.schema import EVENT_COLUMN_NAMES
 
-HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # the partition of rows whose key is NULL (Hive's, Spark's, Arrow's)
+_BATCH_ROWS = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -148,24 +150,39 @@ def _staging(root: str | Path) -> Iterator[tuple[Path, Path]]:
 
 
 def _export_table(case: Case, table: ParquetTable, base: Path, stage: Path, only: pa.Table | None = None) -> TableExport:
-    con = case.con
+    # A cursor of its own: the Arrow stream is read to its end by pyarrow, and the case's
+    # connection stays free for whatever comes next.
+    con = case.con.cursor()
     staged = stage / table.name
     query = table.query
     if only is not None:
-        # Only the touched partitions, each whole: the filter on format and the day's time
-        # range lets DuckDB skip the rest of the case.
+        # Only the touched partitions, each whole.
         con.register("_export_only", only)
         query = (f"SELECT q.* FROM ({query}) q SEMI JOIN _export_only o "
                  "ON q.day IS NOT DISTINCT FROM o.day AND q.format = o.format")
-    keys = ", ".join(table.partition_by)
+    # pyarrow writes the partitions from DuckDB's Arrow stream: several times faster here than
+    # DuckDB's own partitioned COPY (which buffers every partition's rows).
+    rows = 0
+
+    def written(f) -> None:
+        nonlocal rows
+        rows += f.metadata.num_rows if f.metadata is not None else 0
+
     try:
-        rows = con.execute(
-            f"COPY ({query}) TO '{_sql_path(staged)}' (FORMAT parquet, PARTITION_BY ({keys}), "
-            f"COMPRESSION zstd, ROW_GROUP_SIZE {int(config.PARQUET_ROW_GROUP_ROWS)}, OVERWRITE_OR_IGNORE)"
-        ).fetchall()[0][0]
+        rel = con.sql(query)
+        reader = (rel.to_arrow_reader(_BATCH_ROWS) if hasattr(rel, "to_arrow_reader")
+                  else rel.fetch_arrow_reader(_BATCH_ROWS))
+        ds.write_dataset(
+            reader, str(staged), format="parquet",
+            partitioning=ds.partitioning(pa.schema([(k, pa.string()) for k in table.partition_by]), flavor="hive"),
+            file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
+            max_rows_per_group=int(config.PARQUET_ROW_GROUP_ROWS),
+            min_rows_per_group=min(int(config.PARQUET_ROW_GROUP_ROWS), _BATCH_ROWS),
+            basename_template="part-{i}.parquet", existing_data_behavior="overwrite_or_ignore",
+            file_visitor=written,
+        )
     finally:
-        if only is not None:
-            con.unregister("_export_only")
+        con.close()
     depth = len(table.partition_by)
     written = sorted(p for p in staged.glob("/".join(["*"] * depth)) if p.is_dir()) if staged.exists() else []
     target = base / table.name
@@ -186,12 +203,7 @@ def _export_table(case: Case, table: ParquetTable, base: Path, stage: Path, only
         else:
             target.mkdir()
     values = tuple(tuple(seg.split("=", 1)[1] for seg in p.relative_to(staged).parts) for p in written)
-    return TableExport(int(rows or 0), values)
-
-
-def _sql_path(path: Path) -> str:
-    # The one place a path meets SQL text: COPY takes no parameter for its target.
-    return str(path).replace("'", "''")
+    return TableExport(rows, values)
 
 
 def parquet_glob(root: str | Path, table: str) -> str:

@@ -59,9 +59,8 @@ def spark_session(master: str | None = None):
         return active
     warehouse = tempfile.mkdtemp(prefix="vedette-spark-")
     java_opts = f"-Dlog4j2.configurationFile=file:{_LOG_CONFIG}"
-    # In local mode the driver JVM starts before the session's settings are read: its logging
-    # is set on the command line pyspark starts it with (unless the caller set one).
-    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{java_opts}" pyspark-shell')
+    # pyspark checks the pandas version when it first converts to Arrow; vedette uses no pandas there.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     builder = (
         SparkSession.builder.master(master or config.SPARK_MASTER).appName("vedette")
         .config("spark.ui.enabled", "false")
@@ -166,9 +165,7 @@ class SparkSessions:
             self.seconds["sql"] = time.perf_counter() - t
             t = time.perf_counter()
             for kind in counts.by_kind:
-                with warnings.catch_warnings():  # pyspark's check of the pandas version it does not use here
-                    warnings.simplefilter("ignore", FutureWarning)
-                    table = spark.table(f"feat_{kind}").toArrow()
+                table = spark.table(f"feat_{kind}").toArrow()
                 case.con.register("_spark_feat", table)
                 try:
                     case.con.execute(f"CREATE OR REPLACE TEMP TABLE feat_{kind} AS SELECT * FROM _spark_feat")

@@ -24,7 +24,8 @@ class PortError(Exception):
 
 
 class _SparkOut(Spark):
-    """Spark, except that epoch() keeps microseconds (Spark's unix_timestamp() drops them) and any_value."""
+    """Spark as sqlglot writes it, but epoch() keeps microseconds (Spark's unix_timestamp() drops
+    them), any_value() skips NULLs as DuckDB's does, and WITH stays where it was written."""
 
     class Generator(Spark.Generator):
         # Spark 4 reads a WITH inside a subquery; hoisting them all to the top (sqlglot's Hive
@@ -44,7 +45,7 @@ class SparkStatement:
     """One statement for Spark: a query, or a query whose result becomes the temp view ``target``."""
 
     query: str
-    target: str | None = None  # CREATE [TEMP] TABLE target AS ...: Spark keeps it as a cached temp view
+    target: str | None = None  # CREATE [TEMP] TABLE target AS ...: on Spark a temp view over its rows
 
     @property
     def sql(self) -> str:
