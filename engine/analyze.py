@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -52,6 +53,33 @@ def _params() -> dict:
     return {k: v for k, v in vars(config).items() if k.isupper() and isinstance(v, (int, float, str, tuple))}
 
 
+class SessionsBackend(Protocol):
+    """Who builds the sessions stage: leaves the ``feat_<kind>`` tables in ``case.con``.
+
+    Every later stage reads those tables (and ``events``) from the case's DuckDB connection, so
+    a backend that computes them elsewhere (``engine.spark.SparkSessions``) copies them in;
+    ``finish`` runs after the run, stored or not.
+    """
+
+    name: str
+
+    def build(self, case: Case) -> sessions.SessionCounts: ...
+
+    def finish(self, case: Case) -> None: ...
+
+
+class DuckDBSessions:
+    """The default: ``engine.sessions`` in the case's own DuckDB, over its ``events``."""
+
+    name = "duckdb"
+
+    def build(self, case: Case) -> sessions.SessionCounts:
+        return sessions.build(case.con)
+
+    def finish(self, case: Case) -> None:
+        pass
+
+
 def analyze(
     case: Case,
     *,
@@ -61,6 +89,7 @@ def analyze(
     geoip: str | None = None,
     state: dict | None = None,
     name_incidents: Callable[[list[Incident]], None] | None = None,
+    sessions_backend: SessionsBackend | None = None,
 ) -> AnalysisResult:
     """Run the whole analysis over ``case`` and store it as a new run.
 
@@ -71,7 +100,18 @@ def analyze(
     ``state``, when given, receives the run's ``scores`` (with the fitted models) and
     ``explanations``, and ``name_incidents`` may rename the incidents before they are summarised
     and stored: what a live follow (``engine.live``) needs to continue from this run.
+    ``sessions_backend`` builds the sessions stage (``DuckDBSessions`` by default;
+    ``engine.spark.SparkSessions`` on Spark).
     """
+    backend = sessions_backend or DuckDBSessions()
+    try:
+        return _analyze(case, backend, progress, cancelled, llm, geoip, state, name_incidents)
+    finally:
+        backend.finish(case)
+
+
+def _analyze(case: Case, backend: SessionsBackend, progress, cancelled, llm, geoip, state,
+             name_incidents) -> AnalysisResult:
     con = case.con
     run_id = new_run_id()
     started = datetime.now(timezone.utc)
@@ -88,7 +128,7 @@ def analyze(
     # DuckDB releases the GIL while it builds the sessions: the model imports go on meanwhile
     # (if a caller did not start them earlier, during its ingest).
     preload_models()
-    counts = sessions.build(con)
+    counts = backend.build(case)
     _models_ready()
     timings["sessions"] = time.perf_counter() - t
 

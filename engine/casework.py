@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.analyze import AnalysisResult, StageProgress, analyze, load_incidents, preload_models
+from engine.export import ExportError, ExportResult, export_new_events, export_parquet, ingest_mark
 from engine.ingest import IngestError, IngestProgress, IngestResult, ingest
 from store.case import Case
 
@@ -29,6 +30,7 @@ class IngestRun:
 
     result: IngestResult
     seconds: float
+    export: ExportResult | None = None  # with ingest --parquet: the event partitions re-written
 
 
 @dataclass(frozen=True)
@@ -50,31 +52,72 @@ class QueryResult:
 
 
 def ingest_case(db: str, paths: Sequence[str], *, format_name: str | None = None, tz: str | None = None,
-                progress: Callable[[IngestProgress], None] | None = None) -> IngestRun:
-    """Ingest ``paths`` into the case file ``db`` (created if missing)."""
+                progress: Callable[[IngestProgress], None] | None = None, parquet: str | None = None) -> IngestRun:
+    """Ingest ``paths`` into the case file ``db`` (created if missing); with ``parquet``, the event
+    partitions the ingest added to are written there too (``engine.export``)."""
     start = time.perf_counter()
+    exported = None
     with Case.open(db) as case:
+        mark = ingest_mark(case) if parquet else None
         try:
             result = ingest(case, paths, format_name=format_name, tz=tz, progress=progress)
         except IngestError as exc:
             raise CaseInputError(str(exc)) from None
-    return IngestRun(result, time.perf_counter() - start)
+        if parquet:
+            try:
+                exported = export_new_events(case, parquet, mark)
+            except ExportError as exc:
+                raise CaseInputError(str(exc)) from None
+    return IngestRun(result, time.perf_counter() - start, exported)
 
 
 def analyse_case(db: str, *, llm="auto", progress: Callable[[StageProgress], None] | None = None,
-                 geoip: str | None = None) -> AnalysisResult:
+                 geoip: str | None = None, engine: str = "duckdb", parquet: str | None = None,
+                 spark_master: str | None = None) -> AnalysisResult:
     """A new analysis run over the case's events (sessions -> scores -> incidents -> summaries);
-    ``geoip``: a folder of MaxMind .mmdb files to enrich addresses with."""
+    ``geoip``: a folder of MaxMind .mmdb files to enrich addresses with.
+
+    ``engine="spark"`` computes sessions and features on Spark from the Parquet folder ``parquet``
+    (``vedette export``) and stores the run in the case as usual; the case need not hold the events.
+    """
     from engine.enrich import EnrichError, geo_data
 
     try:
         geo_data(geoip)  # a bad --geoip folder is the user's to fix, before any work
     except EnrichError as exc:
         raise CaseInputError(str(exc)) from None
+    backend = None
+    if engine == "spark":
+        from engine.spark import SparkSessions, SparkUnavailable, check_available
+
+        if not parquet:
+            raise CaseInputError("--engine spark reads the events from Parquet: give --parquet DIR "
+                                 f"(written by vedette export --parquet DIR --db {db})")
+        try:
+            check_available()
+        except SparkUnavailable as exc:
+            raise CaseInputError(str(exc)) from None
+        backend = SparkSessions(parquet, spark_master)
+    elif parquet or spark_master:
+        raise CaseInputError("--parquet and --spark-master go with --engine spark")
     with Case.open(db) as case:
-        if case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
+        if backend is None and case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
             raise CaseInputError(f"case {db} holds no events: ingest logs first (vedette ingest PATH --db {db})")
-        return analyze(case, llm=llm, progress=progress, geoip=geoip)
+        if backend is None:
+            return analyze(case, llm=llm, progress=progress, geoip=geoip)
+        try:
+            return analyze(case, llm=llm, progress=progress, geoip=geoip, sessions_backend=backend)
+        except SparkUnavailable as exc:
+            raise CaseInputError(str(exc)) from None
+
+
+def export_case(db: str, parquet: str) -> ExportResult:
+    """The case's events, sessions and incidents as Hive-partitioned Parquet under ``parquet``."""
+    with Case.open(db, read_only=True) as case:
+        try:
+            return export_parquet(case, parquet)
+        except ExportError as exc:
+            raise CaseInputError(str(exc)) from None
 
 
 def respond_case(db: str, incident_id: str, *, firewall: str = "nft"):

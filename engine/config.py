@@ -287,3 +287,15 @@ FOLLOW_RATE_WINDOW_S = 5.0
 # The TUI refreshes what shows events (overview, a tailing browser) at most this often while a
 # follow brings lines in: fresh enough to watch, without re-querying the case on every batch.
 FOLLOW_TUI_REFRESH_S = 2.0
+# --- Parquet export and Spark (engine/export.py, engine/spark.py) -----------------------------
+# Rows per Parquet row group: large enough for good compression and few footers, small enough
+# that a reader skipping by min/max statistics (a day's hour, one source) reads little.
+PARQUET_ROW_GROUP_ROWS = 1 << 20
+# Where Spark runs when no --spark-master is given: this machine, all of its cores.
+SPARK_MASTER = "local[*]"
+# Shuffle partitions per Spark stage. Spark's 200 is tuned for clusters; on a few local cores each
+# partition is a task's fixed overhead. Adaptive execution still merges small ones.
+SPARK_SHUFFLE_PARTITIONS = 16
+# Memory of the driver JVM (in local mode it is also the executor): the sessions' cached temp
+# views spill to disk past it.
+SPARK_DRIVER_MEMORY = "2g"

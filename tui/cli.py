@@ -61,13 +61,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from tui import printing
 
     with printing.ingest_progress() as progress:
-        run = ingest_case(args.db, args.paths, format_name=args.format_name, tz=args.tz, progress=progress)
+        run = ingest_case(args.db, args.paths, format_name=args.format_name, tz=args.tz, progress=progress,
+                          parquet=args.parquet)
     # The paths that could not be read come first: a person reads why before the (maybe empty) table.
     printing.print_ingest_problems(run.result, as_json=args.json)
     if args.json:
-        printing.print_json(run.result.as_json(), ensure_ascii=True)
+        out = run.result.as_json()
+        if run.export is not None:
+            out["parquet"] = run.export.as_json()
+        printing.print_json(out, ensure_ascii=True)
     else:
         printing.print_ingest(run)
+        if run.export is not None:
+            printing.print_export(run.export)
     return EXIT_USAGE if run.result.errors else EXIT_OK
 
 
@@ -76,9 +82,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from tui import printing
 
     with printing.analysis_progress() as progress:
-        result = analyse_case(args.db, llm=None if args.no_llm else "auto", progress=progress, geoip=args.geoip)
+        result = analyse_case(args.db, llm=None if args.no_llm else "auto", progress=progress, geoip=args.geoip,
+                              engine=args.engine, parquet=args.parquet, spark_master=args.spark_master)
     printing.print_summary_problem(result.summary_stats)
     return _show_incidents(args.db, args.json, result)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from engine.casework import export_case
+    from tui import printing
+
+    result = export_case(args.db, args.parquet)
+    if args.json:
+        printing.print_json(result.as_json(), ensure_ascii=True)
+    else:
+        printing.print_export(result)
+    return EXIT_OK
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:
@@ -253,14 +272,24 @@ COMMANDS: tuple[Command, ...] = (
         arg("--format", dest="format_name", metavar="NAME", help="skip detection and read every file as NAME"),
         arg("--tz", metavar="ZONE", help=TZ_HELP),
         arg(JSON, action="store_true", help="print the per-file report as JSON"),
+        arg("--parquet", metavar="DIR", help="also write the event partitions this ingest added to as Parquet in DIR"),
     ), "Load log files into the case. PATHs may be files, directories (walked) or globs; .gz/.bz2 are read "
        "transparently and a rotated set is read oldest first. Re-running adds only what is new."),
     Command("analyze", "sessions -> scores -> incidents (a new run)", cmd_analyze, (
         DB, arg(JSON, action="store_true", help="print the incidents as JSON"),
         arg("--no-llm", action="store_true", help="write every summary offline; do not ask the model"), GEOIP,
+        arg("--engine", choices=("duckdb", "spark"), default="duckdb",
+            help="where sessions and features are computed (spark: from --parquet DIR; needs vedette[spark] + Java)"),
+        arg("--parquet", metavar="DIR", help="with --engine spark: the Parquet folder written by vedette export"),
+        arg("--spark-master", metavar="URL", help="with --engine spark: the Spark master (default local[*])"),
     ), "Group events into sessions, score them (ATT&CK rules + IsolationForest), explain them (SHAP), cluster "
        "them into incidents (HDBSCAN) and summarise them (the LLM configured by VEDETTE_LLM_URL/VEDETTE_LLM_MODEL "
        "or config.toml for medium severity and up, else offline); stored as a new run."),
+    Command("export", "write the case as Hive-partitioned Parquet", cmd_export, (
+        arg("--parquet", required=True, metavar="DIR", help="the folder to write (created if missing)"), DB,
+        arg(JSON, action="store_true", help="print what was written as JSON"),
+    ), "Write the case's events (DIR/events/day=YYYY-MM-DD/format=NAME/), sessions and incidents as zstd "
+       "Parquet. Exporting again replaces the partitions the case holds and never duplicates rows."),
     Command("incidents", "list the incidents of the latest run", cmd_incidents, (
         DB, arg(JSON, action="store_true", help="print the incidents as JSON"),
     )),

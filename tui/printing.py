@@ -246,6 +246,12 @@ def print_ingest(run) -> None:
         console.print(Text("rejected lines and their reasons: vedette query \"SELECT * FROM rejects\""))
 
 
+def print_export(result) -> None:
+    """What an ``ExportResult`` wrote: rows and partitions per table, and where."""
+    parts = [f"{t.rows:,} {name} in {len(t.partitions):,} partition(s)" for name, t in result.tables.items()]
+    text_console().print(Text(f"parquet: {', '.join(parts)} under {visible(result.root)} in {result.seconds:.2f}s"))
+
+
 def print_ingest_problems(result, *, as_json: bool) -> None:
     """The paths the user named that could not be read (one line each), and a note on files a
     directory walk left out."""
