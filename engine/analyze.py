@@ -312,20 +312,14 @@ def store_run(case: Case, run_id: str, started: datetime, scores: dict[str, scor
                     f"FROM feat_{kind} f {join}",
                     {"run": run_id},
                 )
-            for inc in found:
-                con.execute(
-                    "INSERT INTO incidents (run_id, id, category, severity, risk, first_seen, last_seen, src_ips, users, "
-                    "hosts, sessions, events, techniques, rules, top_features, summary, summary_source, key, "
-                    "compromised, compromised_login) "
-                    "VALUES ($run, $id, $cat, $sev, $risk, $first, $last, $ips, $users, $hosts, "
-                    "$sessions, $events, $tech, $rules, $top, $summary, $source, $key, $compromised, $login)",
-                    {"run": run_id, "id": inc.id, "cat": inc.category, "sev": inc.severity, "risk": inc.risk,
-                     "first": inc.first_seen, "last": inc.last_seen, "ips": inc.src_ips, "users": inc.users,
-                     "hosts": inc.hosts, "sessions": inc.sessions, "events": inc.events, "tech": inc.techniques,
-                     "rules": inc.rules, "top": json.dumps(inc.top_features), "summary": inc.summary,
-                     "source": inc.summary_source, "key": incident_key(inc), "compromised": inc.compromised,
-                     "login": json.dumps(login_json(inc.compromised_login)) if inc.compromised_login else None},
-                )
+            # One statement for all incidents: a case can hold thousands, and a statement per
+            # incident costs a millisecond or more each.
+            con.register("_found", _incidents_table(run_id, found))
+            try:
+                con.execute(f"INSERT INTO incidents ({', '.join(_INCIDENT_COLUMNS)}) "
+                            f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM _found")
+            finally:
+                con.unregister("_found")
             con.execute(
                 "INSERT INTO runs VALUES ($run, $started, $finished, $secs, 'complete', $params, $features, $model, "
                 "$counts, $stages)",
@@ -347,6 +341,39 @@ def login_json(login: dict | None) -> dict | None:
             "ts": ts.isoformat() if hasattr(ts, "isoformat") else ts}
 
 
+_INCIDENT_COLUMNS = ("run_id", "id", "category", "severity", "risk", "first_seen", "last_seen", "src_ips", "users",
+                     "hosts", "sessions", "events", "techniques", "rules", "top_features", "summary",
+                     "summary_source", "key", "compromised", "compromised_login", "grouped_by")
+
+
+def _incidents_table(run_id: str, found: list[Incident]) -> pa.Table:
+    strings = pa.list_(pa.string())
+    return pa.table({
+        "run_id": pa.array([run_id] * len(found), pa.string()),
+        "id": pa.array([i.id for i in found], pa.string()),
+        "category": pa.array([i.category for i in found], pa.string()),
+        "severity": pa.array([i.severity for i in found], pa.string()),
+        "risk": pa.array([i.risk for i in found], pa.int32()),
+        "first_seen": pa.array([i.first_seen for i in found], pa.timestamp("us", tz="UTC")),
+        "last_seen": pa.array([i.last_seen for i in found], pa.timestamp("us", tz="UTC")),
+        "src_ips": pa.array([i.src_ips for i in found], strings),
+        "users": pa.array([i.users for i in found], strings),
+        "hosts": pa.array([i.hosts for i in found], strings),
+        "sessions": pa.array([i.sessions for i in found], pa.int32()),
+        "events": pa.array([i.events for i in found], pa.int64()),
+        "techniques": pa.array([i.techniques for i in found], strings),
+        "rules": pa.array([i.rules for i in found], strings),
+        "top_features": pa.array([json.dumps(i.top_features) for i in found], pa.string()),
+        "summary": pa.array([i.summary for i in found], pa.string()),
+        "summary_source": pa.array([i.summary_source for i in found], pa.string()),
+        "key": pa.array([incident_key(i) for i in found], pa.string()),
+        "compromised": pa.array([bool(i.compromised) for i in found], pa.bool_()),
+        "compromised_login": pa.array([json.dumps(login_json(i.compromised_login)) if i.compromised_login else None
+                                       for i in found], pa.string()),
+        "grouped_by": pa.array([i.grouped_by for i in found], pa.string()),
+    })
+
+
 def incident_key(inc: Incident) -> str:
     """Identifies "the same incident" across runs: category, lowest source, first day."""
     first_src = min(inc.src_ips) if inc.src_ips else ""
@@ -366,8 +393,8 @@ def load_incidents(case: Case, run_id: str | None = None) -> tuple[str | None, l
         return None, []
     rows = case.con.execute(
         "SELECT id, category, severity, risk, first_seen, last_seen, src_ips, users, hosts, sessions, events, "
-        "techniques, summary, summary_source, top_features, coalesce(compromised, false), compromised_login "
-        "FROM incidents WHERE run_id = $run ORDER BY id",
+        "techniques, summary, summary_source, top_features, coalesce(compromised, false), compromised_login, "
+        "grouped_by FROM incidents WHERE run_id = $run ORDER BY id",
         {"run": run_id},
     ).fetchall()
     out = []
@@ -380,5 +407,6 @@ def load_incidents(case: Case, run_id: str | None = None) -> tuple[str | None, l
             "summary": r[12], "summary_source": r[13], "top_features": json.loads(r[14] or "[]"),
             "geo": enrich.geo_json(case.con, r[6] or []),
             "compromised": bool(r[15]), "compromised_login": json.loads(r[16]) if r[16] else None,
+            "grouped_by": r[17] or "",
         })
     return run_id, out

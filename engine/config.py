@@ -205,6 +205,33 @@ MAX_PAIRWISE_SESSIONS = 4000
 # Weight of behaviour (scaled features) against campaign ties (same source, /24, accounts, time).
 FEATURE_DISTANCE_WEIGHT = 0.3
 
+# --- campaigns (engine/campaigns.py) ----------------------------------------------------------
+# This many sources of one category and session kind behaving alike are a campaign, one incident:
+# an analyst cannot read hundreds of incidents that say the same thing, and fewer are read anyway.
+CAMPAIGN_MIN_SOURCES = 50
+# An account or host belongs to the crowd's shared pool when this share of its sessions name it;
+# a session is alike when one of its accounts (and of its hosts) is in the pool.
+CAMPAIGN_POOL_SHARE = 0.01
+# A session stands out of its crowd when a feature is above this factor times the crowd's
+# percentile below (and one unit above it): the crowd's own tail is not a reason.
+CAMPAIGN_OUTLIER_FACTOR = 3.0
+CAMPAIGN_OUTLIER_PERCENTILE = 99.0
+# ...and has at least this many events: a short session's rates swing widely by chance.
+CAMPAIGN_OUTLIER_MIN_EVENTS = 20
+# An account that at most this many sources log in to, in the whole case, is nobody else's: a
+# crowd member that logged in to it stands out and keeps its own incident.
+CAMPAIGN_RARE_ACCOUNT_SOURCES = 1
+# Behaviour groups within a crowd: profiles (log-scaled features) rounded to this step and
+# deduplicated, at most this many of the commonest given to HDBSCAN (its cost is superlinear),
+# this many profiles for an HDBSCAN cluster, and at most this many groups kept per crowd.
+CAMPAIGN_PROFILE_STEP = 0.5
+CAMPAIGN_MAX_PROFILES = 2000
+CAMPAIGN_HDBSCAN_MIN_PROFILES = 10
+CAMPAIGN_MAX_SPLITS = 4
+# ...and a group is kept apart only if its typical session differs from each larger group's by
+# this factor in some feature (features are log-scaled: 4 tries against 5 is the same crowd).
+CAMPAIGN_SPLIT_MIN_FACTOR = 3.0
+
 # --- summaries (engine/summaries/) and the LLM client (engine/llm.py) -----------------------
 # The model's time goes where an analyst reads first: incidents at or above this severity are
 # summarised by the model (when one is configured), the rest by the offline summariser.

@@ -417,25 +417,30 @@ def new_login_places(con, ips: Iterable[str], users: Iterable[str]) -> list[NewP
         return []
     rows = con.execute(
         """
-        WITH s AS (
+        WITH s0 AS (
             SELECT e."user" AS u, e.src_ip AS ip, e.ts, g.country,
                    CASE WHEN g.asn <> 0 THEN 'AS' || g.asn::VARCHAR ELSE g.org END AS net
             FROM events e JOIN geo g ON g.ip = e.src_ip
             WHERE e.outcome = 'success' AND e.action LIKE 'auth\\_%' ESCAPE '\\' AND g.scope = 'global'
               AND e."user" IN (SELECT unnest($users)) AND e.ts IS NOT NULL
-        ), firsts AS (
-            SELECT u, min(ts) AS first_any FROM s GROUP BY u
+        ), s AS (
+            -- Each account's first login overall, from each country and from each network: a
+            -- window each, where a correlated "no earlier login from there" costs logins squared
+            -- (a campaign of thousands of sources logging in to the same accounts).
+            SELECT *, min(ts) OVER (PARTITION BY u) AS first_any,
+                   min(ts) OVER (PARTITION BY u, country) AS first_country,
+                   min(ts) OVER (PARTITION BY u, net) AS first_net
+            FROM s0
         ), hits AS (
-            SELECT s.u, s.ip, min(s.ts) AS ts, any_value(s.country) AS country, any_value(s.net) AS net
+            SELECT s.u, s.ip, min(s.ts) AS ts, any_value(s.country) AS country, any_value(s.net) AS net,
+                   any_value(first_any) AS first_any, any_value(first_country) AS first_country,
+                   any_value(first_net) AS first_net
             FROM s WHERE s.ip IN (SELECT unnest($ips)) GROUP BY s.u, s.ip
         )
-        SELECT h.u, h.ip, h.ts, h.country, h.net,
-               NOT EXISTS (SELECT 1 FROM s WHERE s.u = h.u AND s.country IS NOT DISTINCT FROM h.country
-                           AND s.ts < h.ts) AS new_country,
-               NOT EXISTS (SELECT 1 FROM s WHERE s.u = h.u AND s.net IS NOT DISTINCT FROM h.net
-                           AND s.ts < h.ts) AS new_network
-        FROM hits h JOIN firsts f ON f.u = h.u
-        WHERE f.first_any < h.ts
+        SELECT h.u, h.ip, h.ts, h.country, h.net, h.first_country >= h.ts AS new_country,
+               h.first_net >= h.ts AS new_network
+        FROM hits h
+        WHERE h.first_any < h.ts
         ORDER BY h.ts, h.u, h.ip
         """,
         {"ips": ips, "users": users},

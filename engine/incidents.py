@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
-from engine import config
+from engine import campaigns, config
 from engine.explain import aggregate
 from engine.rules import SEVERITY_RANK, by_id, is_compromise
 from engine.scoring import KindScores
@@ -49,6 +50,7 @@ class Member:
     compromised: bool = False  # a rule saw the attack get in
     login_user: str | None = None  # who logged in after the failures, and when (compromised only)
     login_ts: datetime | None = None
+    rare_logins: list[str] = field(default_factory=list)  # of ``logins``, accounts no other source logs in to
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Incident:
     compromised: bool = False
     # The login that shows it: {"user": account or None, "src_ip": ..., "ts": datetime}.
     compromised_login: dict | None = None
+    grouped_by: str = ""  # why these sessions are one incident, in one sentence
 
 
 def _net24(ip: str | None) -> str | None:
@@ -101,7 +104,8 @@ def _distances(members: list[Member], campaign: bool) -> tuple[np.ndarray, np.nd
         iqr = np.subtract(*np.percentile(X, [75, 25], axis=0))
         scale = np.where(iqr > 0, iqr, np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0))
         Z = (X - med) / scale
-        diff = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1)) / (2 * np.sqrt(Z.shape[1]))
+        # cdist: n x n, where broadcasting the difference would hold n x n x features at once
+        diff = cdist(Z, Z) / (2 * np.sqrt(Z.shape[1]))
         feat[np.ix_(idx, idx)] = np.clip(diff, 0, 1)
     ips = np.array([m.src_ip or "" for m in members], dtype=object)
     nets = np.array([_net24(m.src_ip) or "" for m in members], dtype=object)
@@ -186,41 +190,67 @@ def _components(linked: np.ndarray) -> list[list[int]]:
 def build(members: list[Member], background: list[Member]) -> list[Incident]:
     """Incidents from flagged sessions and background ones; ids INC-0001.. by descending risk.
 
-    1. Per category, HDBSCAN + campaign ties group the sessions (``_groups``).
+    1. Per category, a crowd of sources behaving alike folds into campaigns (``engine.campaigns``),
+       except the sources that stand out; HDBSCAN + campaign ties group the rest (``_groups``).
     2. Groups of different categories that share a source address are one actor seen from
        several sides (an SSH brute force and the IDS alerts about it; a web scanner that also
        port-scans): they merge, and the riskiest member's category names the incident.
     3. What is left as a lone low-severity session joins its category's "low" leftovers.
+    Every incident's ``grouped_by`` says which of these put its sessions together.
     """
-    groups: list[list[Member]] = []
+    groups: list[tuple[list[Member], str]] = []
     by_cat: dict[str, list[Member]] = {}
     for m in members:
         by_cat.setdefault(m.category, []).append(m)
+    standouts = campaigns.standout_sources(members)
     for category in sorted(by_cat):
         ms = sorted(by_cat[category], key=lambda m: m.session_id)
-        groups.extend([ms[i] for i in group] for group in _groups(ms, category))
+        folded, ms, notes = campaigns.fold(ms, category, standouts)
+        groups.extend((c.members, c.reason) for c in folded)
+        groups.extend(([ms[i] for i in group], _why(ms, group, standouts, notes)) for group in _groups(ms, category))
     merged = _merge_by_source(groups)
-    drafts: list[tuple[str, list[Member]]] = []
+    drafts: list[tuple[str, list[Member], str]] = []
     leftovers: dict[str, list[Member]] = {}
-    for gm in merged:
+    for gm, why in merged:
         lead = max(gm, key=lambda m: (m.risk, SEVERITY_RANK[m.severity], m.session_id))
         top = max(SEVERITY_RANK[m.severity] for m in gm)
         if len(gm) == 1 and top < SEVERITY_RANK["medium"]:
             leftovers.setdefault(lead.category, []).extend(gm)
         else:
-            drafts.append((lead.category, gm))
-    drafts.extend(sorted(leftovers.items()))
+            drafts.append((lead.category, gm, why))
+    for cat, gm in sorted(leftovers.items()):
+        drafts.append((cat, gm, f"the low-severity {cat} sessions that fit no group, together"))
     if background:
-        drafts.append(("background_noise", background))
-    incidents = [_incident(_one_source_category(cat, gm), gm) for cat, gm in drafts]
+        drafts.append(("background_noise", background,
+                       "the internet's background: scattered sources with a few failures each and no success"))
+    incidents = [_incident(_one_source_category(cat, gm), gm, why) for cat, gm, why in drafts]
     incidents.sort(key=lambda inc: (-inc.risk, -SEVERITY_RANK[inc.severity], inc.first_seen, inc.src_ips[:1]))
     for k, inc in enumerate(incidents, 1):
         inc.id = f"INC-{k:04d}"
     return incidents
 
 
-def _merge_by_source(groups: list[list[Member]]) -> list[list[Member]]:
-    """Union of groups that share a source address (union-find over groups)."""
+def _why(ms: list[Member], group: list[int], standouts: dict[str, str], notes: dict[str, str]) -> str:
+    """Why ``_groups`` put these sessions together, from what links them (see ``_groups``), and
+    why a session kept apart from its crowd's campaign stands out."""
+    gm = [ms[i] for i in group]
+    ips = {m.src_ip for m in gm}
+    apart = [standouts[m.src_ip] for m in gm if m.src_ip in standouts][:1] or \
+        [notes[m.session_id] for m in gm if m.session_id in notes][:1]
+    alone = f"; kept apart from its crowd's campaign: {apart[0]}" if apart else ""
+    if len(gm) == 1:
+        return f"one session of {gm[0].src_ip or 'no known source'}{alone}"
+    if len(ips) == 1:
+        return f"{len(gm)} sessions of one source, {next(iter(ips))}{alone}"
+    nets = {_net24(ip) for ip in ips}
+    if len(nets) == 1 and None not in nets:
+        return f"{len(ips)} sources of one network ({next(iter(nets))}) active at the same time"
+    return (f"{len(ips)} sources tied by shared target accounts, networks or time, and similar behaviour "
+            "(HDBSCAN cluster)")
+
+
+def _merge_by_source(groups: list[tuple[list[Member], str]]) -> list[tuple[list[Member], str]]:
+    """Union of groups that share a source address (union-find over groups), with their reasons."""
     parent = list(range(len(groups)))
 
     def find(i: int) -> int:
@@ -230,7 +260,7 @@ def _merge_by_source(groups: list[list[Member]]) -> list[list[Member]]:
         return i
 
     owner: dict[str, int] = {}
-    for g, gm in enumerate(groups):
+    for g, (gm, _) in enumerate(groups):
         for m in gm:
             if not m.src_ip:
                 continue
@@ -240,10 +270,23 @@ def _merge_by_source(groups: list[list[Member]]) -> list[list[Member]]:
                     parent[max(a, b)] = min(a, b)
             else:
                 owner[m.src_ip] = g
-    out: dict[int, list[Member]] = {}
-    for g, gm in enumerate(groups):
-        out.setdefault(find(g), []).extend(gm)
-    return [out[k] for k in sorted(out)]
+    out: dict[int, list[int]] = {}
+    for g in range(len(groups)):
+        out.setdefault(find(g), []).append(g)
+    merged = []
+    for root in sorted(out):
+        parts = out[root]
+        gm = [m for g in parts for m in groups[g][0]]
+        if len(parts) == 1:
+            why = groups[parts[0]][1]
+        else:
+            # The largest part's reason first: a campaign that absorbed a source's other sessions.
+            reasons = list(dict.fromkeys(groups[g][1] for g in sorted(parts, key=lambda g: -len(groups[g][0]))))
+            cats = sorted({m.category for m in gm})
+            why = (f"groups sharing a source address merged ({', '.join(cats)}): " + reasons[0]
+                   + (f"; and {len(reasons) - 1} more group(s) of the same sources" if len(reasons) > 1 else ""))
+        merged.append((gm, why))
+    return merged
 
 
 def _one_source_category(category: str, gm: list[Member]) -> str:
@@ -263,7 +306,7 @@ def _ranked(values: list[tuple[str, int]]) -> list[str]:
     return [k for k, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def _incident(category: str, gm: list[Member]) -> Incident:
+def _incident(category: str, gm: list[Member], grouped_by: str = "") -> Incident:
     severity = max((m.severity for m in gm), key=lambda s: SEVERITY_RANK[s])
     if category == "background_noise":
         severity = "low"
@@ -291,6 +334,7 @@ def _incident(category: str, gm: list[Member]) -> Incident:
         compromised=any(m.compromised for m in gm),
         compromised_login=({"user": got_in[0].login_user, "src_ip": got_in[0].src_ip, "ts": got_in[0].login_ts}
                            if got_in else None),
+        grouped_by=grouped_by,
     )
 
 
@@ -299,14 +343,20 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
     """Flagged and background sessions as ``Member`` rows (entities fetched from ``feat_<kind>``)."""
     flagged: list[Member] = []
     background: list[Member] = []
+    rare = _rare_accounts(con)
     for kind, ks in scores.items():
         wanted = [i for i, c in enumerate(ks.category) if c is not None]
         if not wanted:
             continue
-        rows = con.execute(
-            f"SELECT session_id, src_ip, coalesce(users, []), coalesce(hosts, []), first_ts, last_ts, events, "
-            f"coalesce(logins, []) FROM feat_{kind} ORDER BY session_id"
-        ).fetchall()
+        # Column-wise, times as epoch microseconds: DuckDB's row-wise conversion of TIMESTAMPTZ
+        # to Python datetimes costs seconds over tens of thousands of sessions.
+        got = con.execute(
+            f"SELECT session_id, src_ip, coalesce(users, []), coalesce(hosts, []), epoch_us(first_ts), "
+            f"epoch_us(last_ts), events, coalesce(logins, []) FROM feat_{kind} ORDER BY session_id"
+        ).fetchnumpy()
+        pick = np.asarray(wanted, dtype=np.int64)
+        cols = [[v.tolist() if isinstance(v, np.ndarray) else v for v in col[pick]] if col.dtype == object
+                else col[pick].tolist() for col in got.values()]
         extra = {}
         if kind in LOGIN_KINDS:
             extra = {r[0]: r[1:] for r in con.execute(
@@ -316,9 +366,10 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
             targets = dict(con.execute(
                 f"SELECT session_id, targets FROM feat_{kind} WHERE len(coalesce(targets, [])) > 0").fetchall())
         names = ks.feature_names
-        raw_rows = ks.raw.astype(float).tolist()  # Python floats at once: indexing numpy per value is slow
-        for i in wanted:
-            sid, ip, users, hosts, first, last, events, logged_in = rows[i]
+        raw_rows = ks.raw[pick].astype(float).tolist()  # Python floats at once: indexing numpy per value is slow
+        for k, i in enumerate(wanted):
+            sid, ip, users, hosts, first_us, last_us, events, logged_in = (c[k] for c in cols)
+            first, last = _utc(first_us), _utc(last_us)
             assert sid == ks.session_ids[i]
             m = Member(
                 session_id=sid, kind=kind, src_ip=ip, users=[u for u in users if u is not None],
@@ -326,12 +377,31 @@ def members_from_scores(con, scores: dict[str, KindScores], explanations: dict[s
                 risk=int(ks.risk[i]), severity=ks.severity[i], category=ks.category[i],
                 techniques=list(ks.techniques[i]), rules=list(ks.rules[i]), x=ks.X[i],
                 top_features=explanations.get(sid, []),
-                features=dict(zip(names, raw_rows[i])),
+                features=dict(zip(names, raw_rows[k])),
                 logins=[u for u in logged_in if u is not None],
                 targets=list(targets.get(sid) or []),
                 compromised=is_compromise(ks.rules[i]),
+                rare_logins=sorted({u for u in logged_in if u in rare}),
             )
             if m.compromised and sid in extra:
                 m.login_user, m.login_ts = extra[sid]
             (background if m.category == "background_noise" else flagged).append(m)
     return flagged, background
+
+
+def _utc(epoch_us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=epoch_us)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _rare_accounts(con) -> set[str]:
+    """Accounts that at most CAMPAIGN_RARE_ACCOUNT_SOURCES sources log in to over the whole case."""
+    built = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_succ'").fetchone()[0]
+    if not built:  # engine.sessions.build_ssh did not run: no SSH logins either
+        return set()
+    rows = con.execute(
+        'SELECT "user" FROM _succ WHERE src_ip IS NOT NULL GROUP BY 1 HAVING count(DISTINCT src_ip) <= $n',
+        {"n": config.CAMPAIGN_RARE_ACCOUNT_SOURCES}).fetchall()
+    return {r[0] for r in rows}

@@ -341,7 +341,7 @@ def build_ssh(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
            min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events,
            count(*) FILTER ({_ATTEMPT}) AS attempts, count(*) FILTER ({_SUCCESS}) AS successes,
            epoch(max(ts)) - epoch(min(ts)) AS duration_s
-    FROM ({_windowed('SELECT * FROM _ssh WHERE conn IS NOT NULL', 'host, conn', '$conn_gap', long_partitions=False)})
+    FROM ({_windowed_where_needed('SELECT * FROM _ssh WHERE conn IS NOT NULL', 'host', 'conn', '$conn_gap')})
     GROUP BY host, conn, win
     """)
 
@@ -385,6 +385,21 @@ def host_ssh_events_sql() -> str:
         )
         SELECT * FROM h WHERE eid NOT IN (SELECT eid FROM dup)
     )"""
+
+
+def _windowed_where_needed(select_sql: str, key: str, key2: str, gap: str) -> str:
+    """``_windowed(..., long_partitions=False)`` over the (key, key2) partitions that span more than
+    ``gap``; every other partition is one window (numbered 1, as the running sum numbers it). Nearly
+    every sshd connection lasts seconds: sorting a million lines through two window passes to find
+    that out costs more than a group-by and a join."""
+    same = f"_c.{key} IS NOT DISTINCT FROM _x.{key} AND _c.{key2} = _x.{key2}"
+    return f"""
+    WITH _c AS MATERIALIZED ({select_sql}),
+    _x AS (SELECT {key}, {key2} FROM _c GROUP BY ALL HAVING epoch(max(ts)) - epoch(min(ts)) > {gap})
+    SELECT _c.*, 1::BIGINT AS win FROM _c ANTI JOIN _x ON {same}
+    UNION ALL BY NAME
+    SELECT * REPLACE (win::BIGINT AS win)
+    FROM ({_windowed(f'SELECT _c.* FROM _c SEMI JOIN _x ON {same}', f'{key}, {key2}', gap, long_partitions=False)})"""
 
 
 # Digits out of the user agent for the session key: tools such as Nikto put a test number in it

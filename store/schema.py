@@ -344,4 +344,12 @@ MIGRATIONS += (
     )),
 )
 
+MIGRATIONS += (
+    Migration(11, "incidents: why their sessions were grouped", (
+        # One sentence per incident (a campaign of sources behaving alike, one source, a /24...):
+        # an analyst handed one incident for 10,000 sources must see why they are one.
+        "ALTER TABLE incidents ADD COLUMN grouped_by VARCHAR",
+    )),
+)
+
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -101,3 +101,26 @@ def test_every_session_kind_says_which_events_are_its_own() -> None:
     from store.queries import _KIND_FILTER
 
     assert set(KINDS) <= set(_KIND_FILTER)
+
+
+def test_migration_11_adds_why_incidents_were_grouped_and_keeps_old_ones(tmp_path: Path) -> None:
+    from engine.analyze import load_incidents
+
+    db = tmp_path / "old.duckdb"
+    _case_at_version(db, 6)
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO runs (run_id, finished_at, status) VALUES ('r1', TIMESTAMPTZ '2026-11-21 10:00:00+00', "
+                "'complete')")
+    con.execute(
+        "INSERT INTO incidents (run_id, id, category, severity, risk, first_seen, last_seen, src_ips, users, hosts, "
+        "sessions, events, techniques, rules, top_features) VALUES ('r1', 'INC-0001', 'brute_force', 'high', "
+        "75, TIMESTAMPTZ '2026-11-21 09:00:00+00', TIMESTAMPTZ '2026-11-21 09:05:00+00', ['203.0.113.66'], "
+        "['root'], ['web1'], 1, 300, ['T1110.001'], ['ssh.brute_force_heavy'], '[]')")
+    con.close()
+
+    with Case.open(db) as case:
+        assert case.schema_version() == SCHEMA_VERSION >= 11
+        run_id, incidents = load_incidents(case)
+        assert run_id == "r1" and [i["id"] for i in incidents] == ["INC-0001"]
+        assert incidents[0]["grouped_by"] == ""  # not recorded before version 11
+        assert incidents[0]["src_ips"] == ["203.0.113.66"]

@@ -76,6 +76,7 @@ class IncidentFacts:
     places: tuple[str, ...] = ()  # where the sources are, and logins from a new country/network (engine.enrich)
     # The login that shows the attack got in ({"user", "src_ip", "ts"}), None where it did not.
     compromised_login: dict | None = None
+    grouped_by: str = ""  # why the incident's sessions are one incident (``Incident.grouped_by``)
 
     def total(self, name: str) -> float:
         return self.totals.get(name, 0.0)
@@ -122,6 +123,7 @@ def facts_of(inc: Incident, con=None) -> IncidentFacts:
         spans=tuple(Span(m.kind, m.src_ip, m.first_ts, m.last_ts) for m in inc.members),
         logins=logins, places=places(con, inc.src_ips, logins) if con is not None else (),
         compromised_login=login_of(inc.compromised_login) if inc.compromised else None,
+        grouped_by=inc.grouped_by,
     )
 
 
@@ -170,7 +172,7 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
     run_id = run_id or _latest_run(con)
     row = con.execute(
         "SELECT id, category, severity, risk, first_seen, last_seen, src_ips, users, hosts, sessions, events, "
-        "techniques, rules, top_features, coalesce(compromised, false), compromised_login "
+        "techniques, rules, top_features, coalesce(compromised, false), compromised_login, grouped_by "
         "FROM incidents WHERE run_id = $run AND id = $id",
         {"run": run_id, "id": incident_id},
     ).fetchall()
@@ -191,6 +193,7 @@ def stored_facts(con, incident_id: str, run_id: str | None = None) -> IncidentFa
         spans=tuple(Span(m[0], m[1], m[2], m[3]) for m in members),
         logins=logins, places=places(con, tuple(row[6] or ()), logins),
         compromised_login=login_of(row[15]) if row[14] and row[15] else None,
+        grouped_by=row[16] or "",
     )
 
 

@@ -381,6 +381,11 @@ _OFFLINE_WRITERS: dict[str, Callable[[IncidentFacts], Summary]] = {t.category: t
 def offline(facts: IncidentFacts) -> Summary:
     """The offline summary of an incident: a paragraph, next steps, intent, impact, confidence."""
     s = _OFFLINE_WRITERS.get(facts.category, FALLBACK)(facts)
+    why = facts.grouped_by
+    # Why one incident: said where it is news (a campaign of many sources, a source kept apart
+    # from its crowd), not for one source's own sessions.
+    if why and (len(facts.src_ips) > 1 or "kept apart" in why):
+        s = replace(s, summary=f"{s.summary.rstrip()} Why this incident: {why}.")
     if facts.places:
         where = "; ".join(facts.places)
         s = replace(s, summary=f"{s.summary.rstrip()} Where: {where[:1].upper() + where[1:].rstrip('.')}.")

@@ -81,6 +81,7 @@ async def test_incident_detail_shows_everything(case_path, make_app):
         summary = str(screen.query_one("#summary-text", Static).content)
         assert "offline summariser" in summary
         assert "T1110" in summary and "203.0.113.66" in summary
+        assert "grouped" in summary and "203.0.113.66" in summary.split("grouped", 1)[1]  # why one incident
         head = str(screen.query_one("#incident-head", Static).content)
         assert "risk" in head and "high" in head
         bars = str(screen.query_one("#shap", Static).content)

@@ -350,7 +350,8 @@ class IncidentsScreen(TriageActions, VedetteScreen):
 
     def export_spec(self) -> ExportSpec | None:
         cols = ["id", "severity", "risk", "category", "triage_status", "triage_note", "first_seen", "last_seen",
-                "src_ips", "users", "hosts", "sessions", "events", "techniques", "rules", "summary", "summary_source"]
+                "src_ips", "users", "hosts", "sessions", "events", "techniques", "rules", "summary", "summary_source",
+                "grouped_by"]
         return ExportSpec("incidents", columns=cols, rows=[tuple(i.get(c) for c in cols) for i in self.shown])
 
     def palette_commands(self) -> list[tuple[str, str, str]]:

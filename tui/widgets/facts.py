@@ -1,4 +1,4 @@
-"""An incident's facts as lines of text (techniques, sources, accounts, hosts, size, rules, note),
+"""An incident's facts as lines of text (techniques, sources, accounts, hosts, size, why grouped, rules, note),
 for the incident detail and the incidents screen's glance."""
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ def facts_text(inc: dict) -> Text:
     line("hosts", list(inc.get("hosts") or []))
     t.append(f"{'size':<11}", style="bold")
     t.append(f"{inc.get('sessions') or 0:,} session(s), {inc.get('events') or 0:,} event(s)\n")
+    if inc.get("grouped_by"):
+        t.append(f"{'grouped':<11}", style="bold")
+        t.append(plain(inc["grouped_by"]) + "\n")
     rules = []
     for rid in inc.get("rules") or []:
         try:
