@@ -207,7 +207,9 @@ def build(members: list[Member], background: list[Member]) -> list[Incident]:
         ms = sorted(by_cat[category], key=lambda m: m.session_id)
         folded, ms, notes = campaigns.fold(ms, category, standouts)
         groups.extend((c.members, c.reason) for c in folded)
-        groups.extend(([ms[i] for i in group], _why(ms, group, standouts, notes)) for group in _groups(ms, category))
+        # "Kept apart from its crowd" only where there is a crowd's campaign to be kept apart from.
+        apart, notes = (standouts, notes) if folded else ({}, {})
+        groups.extend(([ms[i] for i in group], _why(ms, group, apart, notes)) for group in _groups(ms, category))
     merged = _merge_by_source(groups)
     drafts: list[tuple[str, list[Member], str]] = []
     leftovers: dict[str, list[Member]] = {}
