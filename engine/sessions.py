@@ -396,10 +396,9 @@ def _windowed_where_needed(select_sql: str, key: str, key2: str, gap: str) -> st
     return f"""
     WITH _c AS MATERIALIZED ({select_sql}),
     _x AS (SELECT {key}, {key2} FROM _c GROUP BY ALL HAVING epoch(max(ts)) - epoch(min(ts)) > {gap})
-    SELECT _c.*, 1::BIGINT AS win FROM _c ANTI JOIN _x ON {same}
+    SELECT _c.*, 1 AS win FROM _c ANTI JOIN _x ON {same}
     UNION ALL BY NAME
-    SELECT * REPLACE (win::BIGINT AS win)
-    FROM ({_windowed(f'SELECT _c.* FROM _c SEMI JOIN _x ON {same}', f'{key}, {key2}', gap, long_partitions=False)})"""
+    SELECT * FROM ({_windowed(f'SELECT _c.* FROM _c SEMI JOIN _x ON {same}', f'{key}, {key2}', gap, long_partitions=False)})"""
 
 
 # Digits out of the user agent for the session key: tools such as Nikto put a test number in it
