@@ -244,6 +244,11 @@ def parse_lines(
         tz=tz,
         head_lines=tuple(chunk.column("line").to_pylist()[:64]),
     )
+    return _parsed_rows(fmt, ctx, chunk, max_line_chars)
+
+
+def _parsed_rows(fmt: LogFormat, ctx: FileContext, chunk: Any, max_line_chars: int) -> list[dict[str, Any]]:
+    """Run ``fmt`` over one chunk in a scratch DuckDB, as ingest would, and return its rows as dicts."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -254,7 +259,7 @@ def parse_lines(
     finally:
         con.close()
     for r in rows:
-        r.setdefault("source_file", path)
+        r.setdefault("source_file", ctx.path)
         r["format"] = fmt.name
     return rows
 
@@ -268,16 +273,4 @@ def parse_bytes(fmt: LogFormat | str, data: bytes, *, path: str = "/var/log/wtmp
     if fmt.parse_records is None:
         raise ValueError(f"format {fmt.name!r} is not a binary format")
     ctx = FileContext(path=path, mtime_year=2026, mtime_month=12, tz=tz)
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        run_format(con, fmt, ctx, fmt.parse_records(data, 1, ctx), 1 << 20)
-        cur = con.execute("SELECT * FROM _parsed ORDER BY line_no")
-        names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r)) for r in cur.fetchall()]
-    finally:
-        con.close()
-    for r in rows:
-        r.setdefault("source_file", path)
-        r["format"] = fmt.name
-    return rows
+    return _parsed_rows(fmt, ctx, fmt.parse_records(data, 1, ctx), 1 << 20)
