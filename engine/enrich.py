@@ -13,7 +13,6 @@ import os
 import re
 import socket
 import time
-import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pyarrow as pa
 
 from engine import config
 from engine.textsafe import visible
+from engine.userconfig import config_table
 
 
 class EnrichError(Exception):
@@ -204,20 +204,12 @@ class MaxmindData:
 
 def geoip_setting(env: Mapping[str, str] | None = None) -> str | None:
     """The configured .mmdb folder: ``$VEDETTE_GEOIP``, else ``[enrich] geoip`` in config.toml."""
-    from engine.llm import config_path
-
     env = os.environ if env is None else env
     if env.get("VEDETTE_GEOIP"):
         return env["VEDETTE_GEOIP"]
-    path = config_path(env)
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                table = tomllib.load(fh).get("enrich", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise EnrichError(f"cannot read {path}: {visible(exc)}") from None
-        if isinstance(table, dict) and table.get("geoip"):
-            return str(table["geoip"])
+    _, table = config_table("enrich", EnrichError, env)
+    if table.get("geoip"):
+        return str(table["geoip"])
     return config.GEOIP_DIR or None
 
 

@@ -30,7 +30,6 @@ import os
 import random
 import threading
 import time
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -39,6 +38,7 @@ import httpx
 
 from engine import config
 from engine.textsafe import visible
+from engine.userconfig import config_table
 
 PROVIDERS = ("openai", "ollama")
 _SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -142,12 +142,6 @@ def infer_provider(url: str) -> str:
     return "openai"
 
 
-def config_path(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "vedette" / "config.toml"
-
-
 _ENV = {"url": "VEDETTE_LLM_URL", "model": "VEDETTE_LLM_MODEL", "api_key": "VEDETTE_LLM_API_KEY",
         "provider": "VEDETTE_LLM_PROVIDER"}
 
@@ -159,17 +153,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     fields of ``LLMSettings``) win over both. Raises ``LLMConfigError`` for a broken file or value.
     """
     env = os.environ if env is None else env
-    path = path or config_path(env)
-    table: dict = {}
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                doc = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise LLMConfigError(f"cannot read {path}: {visible(exc)}") from None
-        table = doc.get("llm", {})
-        if not isinstance(table, dict):
-            raise LLMConfigError(f"{path}: [llm] must be a table")
+    path, table = config_table("llm", LLMConfigError, env, path)
     known = {f.name: f for f in fields(LLMSettings)}
     values: dict = {}
     enabled = table.get("enabled", True)

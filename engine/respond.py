@@ -12,13 +12,13 @@ import ipaddress
 import os
 import shlex
 import textwrap
-import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from engine import config, enrich
 from engine.textsafe import visible
+from engine.userconfig import config_table
 from store.case import Case
 
 FIREWALLS = ("nft", "iptables", "ufw", "fail2ban")
@@ -87,21 +87,13 @@ class Plan:
 def allowlist_setting(env: Mapping[str, str] | None = None) -> list[str]:
     """Addresses/networks never to block: ``$VEDETTE_ALLOWLIST`` (comma or space separated) and
     ``[respond] allowlist`` in config.toml."""
-    from engine.llm import config_path
-
     env = os.environ if env is None else env
     out = [x for x in env.get("VEDETTE_ALLOWLIST", "").replace(",", " ").split() if x]
-    path = config_path(env)
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                table = tomllib.load(fh).get("respond", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise RespondError(f"cannot read {path}: {visible(exc)}") from None
-        values = table.get("allowlist", []) if isinstance(table, dict) else []
-        if not isinstance(values, list):
-            raise RespondError(f"{path}: respond.allowlist must be a list of addresses or networks")
-        out += [str(v) for v in values]
+    path, table = config_table("respond", RespondError, env)
+    values = table.get("allowlist", [])
+    if not isinstance(values, list):
+        raise RespondError(f"{path}: respond.allowlist must be a list of addresses or networks")
+    out += [str(v) for v in values]
     return out
 
 
