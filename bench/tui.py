@@ -52,13 +52,14 @@ def build_case(path: Path, n: int) -> None:
     t = time.perf_counter()
     with Case.open(path) as case:
         from store.events import source_id_for
+        from store.rawblocks import BLOCK_LINES, insert_blocks, pack
         from store.schema import event_table_for
 
         con = case.con
         ids = [source_id_for(con, f"/var/log/srv{h}/auth.log", "syslog") for h in range(4)]
         con.execute(f"""
         INSERT INTO {event_table_for("syslog")} (source_id, ts, host, line_no, program, pid, action, outcome, src_ip,
-                                                 src_port, "user", auth_method, message, raw)
+                                                 src_port, "user", auth_method, message, raw_block)
         SELECT ($ids)[1 + i % 4], TIMESTAMPTZ '2026-11-01 00:00:00+00' + to_microseconds((i * 50000)::BIGINT),
           'srv' || (i % 4), i // 4 + 1, 'sshd', 10000 + i // 400,
           CASE WHEN i % 97 = 0 THEN 'auth_publickey' WHEN i % 5 = 0 THEN 'invalid_user' ELSE 'auth_password' END,
@@ -72,10 +73,16 @@ def build_case(path: Path, n: int) -> None:
                ELSE (['root','admin','test','oracle','ubuntu','pi','postgres','git','user','guest'])[1 + i % 10] END,
           CASE WHEN i % 97 = 0 THEN 'publickey' ELSE 'password' END,
           'Failed password for root from x port ' || (40000 + i % 20000) || ' ssh2',
-          'Nov  1 00:00:00 srv sshd[' || (10000 + i // 400) || ']: Failed password for root from x port '
-            || (40000 + i % 20000) || ' ssh2'
+          ((i // 4) // {BLOCK_LINES})::INTEGER
         FROM range({int(n)}) t(i)
         """, {"ids": ids})
+        # The raw lines, as ingest keeps them: compressed blocks of each file's consecutive lines.
+        for h, sid in enumerate(ids):
+            lines = con.sql(
+                f"SELECT 'Nov  1 00:00:00 srv sshd[' || (10000 + i // 400) || ']: Failed password for root from x port '"
+                f" || (40000 + i % 20000) || ' ssh2' FROM range({h}, {int(n)}, 4) t(i) ORDER BY i"
+            ).to_arrow_table().column(0)
+            insert_blocks(con, sid, 0, pack(lines, 1))
         con.execute("UPDATE sources SET events = (SELECT count(*) FROM events e WHERE e.source_id = sources.id), "
                     "lines_read = events")
     print(f"built {n:,} events in {time.perf_counter() - t:.0f}s", flush=True)

@@ -13,14 +13,20 @@ lines arrive exactly once, an unchanged file adds nothing, and a file renamed by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine import config
 from engine.formats import FileContext, LogFormat, all_formats, detect_binary_format, detect_format, get_format
@@ -29,6 +35,7 @@ from engine.logfiles import (  # noqa: F401  (FileProblem and expand_paths: part
     READ_ERRORS, FileProblem, Candidate, describe_read_error, iter_chunks, iter_records, looks_binary,
     open_stream, read_head, expand_paths,
 )
+from store import rawblocks
 from store.case import Case
 from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_NAMES, EVENT_TABLES, event_table_for
 
@@ -337,25 +344,28 @@ def _ingest_file(
         limit = max(0, st.st_size - offset) if plain_growing else None
         chunks = (iter_records(rest, chunk_bytes, fmt.record_bytes) if binary
                   else iter_chunks(rest, chunk_bytes, plain_growing, limit))
-        for chunk, error in chunks:
-            if chunk:
-                if fmt is None:
-                    return FileProblem(path, "log format not recognised; name one with --format", cand.explicit)
-                source_id = _commit_chunk(
-                    case, source_id, path, fmt, fmt_name, ctx, chunk, offset, line_no,
-                    fingerprint, fp_len, compression, st, counts,
-                )
-                read_any = True
-                n = counts["_last_lines"]
-                offset += len(chunk)
-                line_no += n
-                on_chunk(min(offset, st.st_size) if compression is None else 0)
-            if error:
-                status, note = "partial", error
-                break
-            if cancelled and cancelled():
-                status, note = "partial", "cancelled"
-                break
+        # The next chunk is read, decompressed, split and its lines packed on another thread
+        # while DuckDB parses and commits this one.
+        with contextlib.closing(_ahead(_prepared(chunks, fmt, ctx, line_no))) as prepared:
+            for chunk, error, table, blocks in prepared:
+                if chunk:
+                    if fmt is None:
+                        return FileProblem(path, "log format not recognised; name one with --format", cand.explicit)
+                    source_id = _commit_chunk(
+                        case, source_id, path, fmt, fmt_name, ctx, chunk, table, blocks, offset, line_no,
+                        fingerprint, fp_len, compression, st, counts,
+                    )
+                    read_any = True
+                    n = counts["_last_lines"]
+                    offset += len(chunk)
+                    line_no += n
+                    on_chunk(min(offset, st.st_size) if compression is None else 0)
+                if error:
+                    status, note = "partial", error
+                    break
+                if cancelled and cancelled():
+                    status, note = "partial", "cancelled"
+                    break
         counts.pop("_last_lines", None)
         if source_id is None:
             # Nothing new to read (or an empty file): remember the file all the same.
@@ -406,12 +416,82 @@ def _register_empty(case, path, fmt_name, fingerprint, fp_len, compression, st) 
     return sid
 
 
+def _pack_lines(table, first_line: int, limit: int) -> list[rawblocks.Block]:
+    """The chunk's lines as raw blocks; an over-long line (a reject, which keeps its own start) is
+    stored empty."""
+    lines = table.column("line")
+    too_long = pc.greater(pc.binary_length(lines), limit)
+    if pc.any(too_long).as_py():
+        lines = pc.if_else(too_long, "", lines)
+    return rawblocks.pack(lines, first_line)
+
+
+def _prepared(chunks: Iterator[tuple[bytes, str | None]], fmt: LogFormat | None, ctx: FileContext,
+              line_no: int) -> Iterator[tuple[bytes, str | None, pa.Table | None, list[rawblocks.Block] | None]]:
+    """Each chunk with its lines as an Arrow table and, for text, its raw blocks (a binary
+    format's raw is what its SQL renders of a record: packed after the parse)."""
+    for chunk, error in chunks:
+        table = blocks = None
+        if chunk and fmt is not None:
+            if fmt.parse_records is not None:
+                table = fmt.parse_records(chunk, line_no, ctx)
+            else:
+                table = decode_lines(chunk, line_no)
+                blocks = _pack_lines(table, line_no, config.MAX_LINE_CHARS)
+            line_no += table.num_rows
+        yield chunk, error, table, blocks
+
+
+_T = TypeVar("_T")
+
+
+def _ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each made on a thread of its own while the caller works on the one before.
+
+    At most two items are alive at once (the caller's and the next), so memory stays bounded
+    by two chunks. Closing this generator stops the thread before the stream it reads closes."""
+    out: queue.Queue = queue.Queue()
+    slots = threading.Semaphore(2)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            while True:
+                while not slots.acquire(timeout=0.05):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                try:
+                    item = next(items)
+                except StopIteration:
+                    out.put(("done", None))
+                    return
+                out.put(("item", item))
+        except BaseException as exc:  # handed to the caller, which raises it
+            out.put(("error", exc))
+
+    thread = threading.Thread(target=run, name="vedette-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = out.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+            slots.release()
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _commit_chunk(
     case: Case, source_id: int | None, path: str, fmt: LogFormat, fmt_name: str, ctx: FileContext,
-    chunk: bytes, offset: int, line_no: int, fingerprint: str, fp_len: int, compression: str | None,
-    st: os.stat_result, counts: dict,
+    chunk: bytes, table: pa.Table, blocks: list[rawblocks.Block] | None, offset: int, line_no: int,
+    fingerprint: str, fp_len: int, compression: str | None, st: os.stat_result, counts: dict,
 ) -> int:
-    table = fmt.parse_records(chunk, line_no, ctx) if fmt.parse_records else decode_lines(chunk, line_no)
     n = table.num_rows
     con = case.con
     with case.transaction():
@@ -429,15 +509,22 @@ def _commit_chunk(
         present = {r[0] for r in con.execute("DESCRIBE _parsed").fetchall()}
         stored = EVENT_TABLES[target]
         lost = sorted(c for c in present if c in EVENT_COLUMN_NAMES and c not in stored
-                      and c not in DERIVED_EVENT_COLUMNS)
+                      and c not in DERIVED_EVENT_COLUMNS and c != "raw")
         if lost:
             raise RuntimeError(f"format {fmt_name} yields {lost}, which table {target} does not store")
         cols = [c for c in stored if c in present]
         quoted = ", ".join(f'"{c}"' for c in cols)
+        # The raw lines go to blocks (a binary format's raw is what its SQL rendered of a record).
+        if blocks is None:
+            rendered = con.sql("SELECT raw FROM _parsed ORDER BY line_no").to_arrow_table().column(0)
+            blocks = rawblocks.pack(rendered, line_no)
+        base = rawblocks.next_block_no(con, source_id) if line_no > 1 else 0
+        rawblocks.insert_blocks(con, source_id, base, blocks)
         con.execute(
-            f"INSERT INTO {target} (source_id, {quoted}) SELECT $sid, {quoted} "
+            f"INSERT INTO {target} (source_id, raw_block, {quoted}) "
+            f"SELECT $sid, ($base + (line_no - $first) // {rawblocks.BLOCK_LINES})::INTEGER, {quoted} "
             "FROM _parsed WHERE _reject IS NULL AND _skip IS NULL",
-            {"sid": source_id},
+            {"sid": source_id, "base": base, "first": line_no},
         )
         con.execute(
             "INSERT INTO rejects SELECT $sid, $path, line_no, _reject, raw FROM _parsed WHERE _reject IS NOT NULL "

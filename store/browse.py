@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from store import queries
+from store import queries, rawblocks
 from store.case import Case
 from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_NAMES, EVENT_COLUMN_TYPES, EVENT_TABLES
 
@@ -192,18 +192,24 @@ def events_relation(columns: set[str] | tuple[str, ...]) -> str:
     joins ``sources`` only for ``source_file`` / ``format``.
     """
     wanted = [c for c in EVENT_COLUMN_NAMES if c in columns]
-    stored = [c for c in wanted if c not in DERIVED_EVENT_COLUMNS]
+    raw = "raw" in wanted
+    stored = [c for c in wanted if c not in DERIVED_EVENT_COLUMNS and c != "raw"]
+    if raw:
+        stored = list(dict.fromkeys([*stored, "line_no"]))
     branches = []
     for table, have in EVENT_TABLES.items():
         cols = ", ".join(f'"{c}"' if c in have else f'NULL::{EVENT_COLUMN_TYPES[c]} AS "{c}"' for c in stored)
-        branches.append(f"SELECT source_id{', ' + cols if cols else ''} FROM {table}")
+        block = ", raw_block" if raw else ""
+        branches.append(f"SELECT source_id{block}{', ' + cols if cols else ''} FROM {table}")
     union = " UNION ALL ".join(branches)
     derived = [c for c in DERIVED_EVENT_COLUMNS if c in columns]
-    if not derived:
+    if not derived and not raw:
         return f"({union})"
     names = {"source_file": "path", "format": "format"}
-    extra = ", ".join(f's."{names[c]}" AS "{c}"' for c in derived)
-    return f"(SELECT e.*, {extra} FROM ({union}) e LEFT JOIN sources s ON s.id = e.source_id)"
+    extra = [f's."{names[c]}" AS "{c}"' for c in derived] + (["_r.raw::VARCHAR AS raw"] if raw else [])
+    joins = (" LEFT JOIN sources s ON s.id = e.source_id" if derived else "") + (rawblocks.raw_join("e") if raw else "")
+    star = "e.* EXCLUDE (raw_block)" if raw else "e.*"
+    return f"(SELECT {star}, {', '.join(extra)} FROM ({union}) e{joins})"
 
 
 # --- paging -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from store import rawblocks
 from store.schema import MIGRATIONS, SCHEMA_VERSION, events_view_sql
 
 DEFAULT_DB = "vedette.duckdb"
@@ -61,6 +62,8 @@ class Case:
             raise CaseError(f"cannot open case {path}: {_first_line(exc)}") from None
         case = cls(con, path, read_only)
         try:
+            # The `events` view reads raw lines out of their compressed blocks with this function.
+            rawblocks.register(con)
             con.execute("SET TimeZone = 'UTC'")
             # DuckDB draws its own progress bar on long queries; ours (or the TUI's) is the one to show.
             con.execute("SET enable_progress_bar = false")
@@ -124,6 +127,8 @@ class Case:
                     self.con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
                 for statement in migration.statements:
                     self.con.execute(statement)
+                if migration.run is not None:
+                    migration.run(self.con)
                 self.con.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)", {"v": str(migration.version)}
                 )

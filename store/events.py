@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from store import rawblocks
 from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_TYPES, EVENT_TABLES, event_table_for
 
 
@@ -30,16 +32,27 @@ def source_id_for(con: duckdb.DuckDBPyConnection, path: str, format_name: str) -
 
 def append_events(con: duckdb.DuckDBPyConnection, path: str, format_name: str, columns: dict[str, Any]) -> int:
     """Append events of one file and format; ``columns`` maps event column names to equal-length
-    lists or Arrow arrays (``line_no`` and ``raw`` required). Returns the source id."""
+    lists or Arrow arrays (``line_no`` and ``raw`` required: the lines go to raw blocks). Returns
+    the source id."""
     table_name = event_table_for(format_name)
     stored = EVENT_TABLES[table_name]
-    unknown = [c for c in columns if c not in stored and c not in DERIVED_EVENT_COLUMNS]
+    unknown = [c for c in columns if c not in stored and c not in DERIVED_EVENT_COLUMNS and c != "raw"]
     if unknown:
         raise ValueError(f"{format_name} events are stored in {table_name}, which has no column(s) {unknown}")
+    if "raw" not in columns or "line_no" not in columns:
+        raise ValueError("append_events needs line_no and raw")
     cols = [c for c in stored if c in columns]
     data = pa.table({c: columns[c] if isinstance(columns[c], pa.Array) else pa.array(columns[c]) for c in cols})
     sid = source_id_for(con, path, format_name)
-    select = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]}' for c in cols)
+    raw = columns["raw"] if isinstance(columns["raw"], pa.Array) else pa.array(columns["raw"], pa.large_string())
+    line_nos = np.asarray(data.column("line_no").to_numpy(zero_copy_only=False), dtype=np.int64)
+    blocks = rawblocks.pack_sparse(line_nos, raw)
+    base = rawblocks.next_block_no(con, sid)
+    rawblocks.insert_blocks(con, sid, base, blocks)
+    data = data.append_column("raw_block", pa.array(rawblocks.block_numbers(line_nos, blocks, base), pa.int32()))
+    cols.append("raw_block")
+    types = {**EVENT_COLUMN_TYPES, "raw_block": "INTEGER"}
+    select = ", ".join(f'"{c}"::{types[c]}' for c in cols)
     quoted = ", ".join(f'"{c}"' for c in cols)
     con.register("_append_events", data)
     try:

@@ -6,7 +6,11 @@ old one. ``store.case.Case`` applies the missing ones when it opens a case read-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from store.rawblocks import RAW_BLOCKS_DDL
 
 # (name, DuckDB type, what it holds). Order is the column order of `events`.
 EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -58,6 +62,9 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    # Work SQL alone cannot do (compressing blocks), run on the connection after the statements,
+    # in the same transaction.
+    run: Callable[[Any], None] | None = None
 
 
 def _events_ddl() -> str:
@@ -202,7 +209,7 @@ MIGRATIONS += (
 # events are stored in one narrow table per family of formats, and `events` is a view over them
 # with every column of EVENT_COLUMNS. `source_file` and `format` come from `sources`;
 # `event_id` identifies an event across the case (source id and line number).
-EVENT_TABLES: dict[str, tuple[str, ...]] = {
+_EVENT_TABLES_V11: dict[str, tuple[str, ...]] = {
     "ev_auth": ("ts", "host", "line_no", "program", "pid", "action", "outcome", "src_ip", "src_port", "dst_ip",
                 "dst_port", "user", "auth_method", "message", "raw"),
     "ev_web": ("ts", "host", "line_no", "program", "pid", "action", "outcome", "src_ip", "src_port", "user",
@@ -215,6 +222,12 @@ EVENT_TABLES: dict[str, tuple[str, ...]] = {
     "ev_host": ("ts", "host", "line_no", "program", "pid", "action", "outcome", "src_ip", "src_port", "dst_ip",
                 "dst_port", "user", "auth_method", "user_agent", "proto", "duration", "session", "password",
                 "command", "url", "file_hash", "hassh", "message", "raw"),
+}
+# Since version 12 the raw lines are kept as compressed blocks (store.rawblocks): an event table
+# has every column above but ``raw``, plus ``raw_block``, the number of the block of its source
+# that holds its line. The tables as they were before are kept for the migrations that made them.
+EVENT_TABLES: dict[str, tuple[str, ...]] = {
+    t: tuple(c for c in cols if c != "raw") for t, cols in _EVENT_TABLES_V11.items()
 }
 FORMAT_TABLE: dict[str, str] = {
     "syslog": "ev_auth", "journald": "ev_auth",
@@ -231,16 +244,26 @@ def event_table_for(format_name: str) -> str:
     return FORMAT_TABLE.get(format_name, DEFAULT_EVENT_TABLE)
 
 
-def _event_table_ddl(name: str, create_as: str | None = None, zstd: tuple[str, ...] = ()) -> str:
+def _event_table_ddl(name: str, create_as: str | None = None, zstd: tuple[str, ...] = (),
+                     layout: dict[str, tuple[str, ...]] | None = None) -> str:
+    """CREATE TABLE for event table ``name`` as ``layout`` has it (default: this version's)."""
+    current = layout is None
+    layout = EVENT_TABLES if layout is None else layout
     cols = ",\n    ".join(
-        f'"{c}" {EVENT_COLUMN_TYPES[c]}' + (" USING COMPRESSION zstd" if c in zstd else "") for c in EVENT_TABLES[name]
+        f'"{c}" {EVENT_COLUMN_TYPES[c]}' + (" USING COMPRESSION zstd" if c in zstd else "") for c in layout[name]
     )
-    return f"CREATE TABLE {create_as or name} (\n    source_id INTEGER,\n    {cols}\n)"
+    block = "raw_block INTEGER,\n    " if current else ""
+    return f"CREATE TABLE {create_as or name} (\n    source_id INTEGER,\n    {block}{cols}\n)"
 
 
-def events_view_sql(tables: tuple[str, ...] | None = None) -> str:
-    """The ``events`` view over ``tables`` (default: every table of this version)."""
-    tables = tuple(EVENT_TABLES) if tables is None else tables
+def events_view_sql(tables: tuple[str, ...] | None = None, layout: dict[str, tuple[str, ...]] | None = None) -> str:
+    """The ``events`` view over ``tables`` (default: every table of this version), laid out as
+    ``layout`` (default: this version's, whose ``raw`` comes from the blocks)."""
+    from store.rawblocks import raw_join
+
+    current = layout is None
+    layout = EVENT_TABLES if layout is None else layout
+    tables = tuple(layout) if tables is None else tables
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
     select = []
     for name, typ, _ in EVENT_COLUMNS:
@@ -248,14 +271,18 @@ def events_view_sql(tables: tuple[str, ...] | None = None) -> str:
             select.append('s.path AS "source_file"')
         elif name == "format":
             select.append('s.format AS "format"')
-        elif any(name in EVENT_TABLES[t] for t in tables):
+        elif name == "raw" and current:
+            select.append('_r.raw::VARCHAR AS "raw"')
+        elif any(name in layout[t] for t in tables):
             select.append(f'e."{name}"::{typ} AS "{name}"')
         else:
             select.append(f'NULL::{typ} AS "{name}"')
     return (
         "CREATE OR REPLACE VIEW events AS SELECT (e.source_id::BIGINT << 40) + e.line_no AS event_id, e.source_id, "
+        + ("e.raw_block, " if current else "")
         + ", ".join(select)
         + f" FROM ({union}) e LEFT JOIN sources s ON s.id = e.source_id"
+        + (raw_join("e") if current else "")
     )
 
 
@@ -264,9 +291,9 @@ _V4_TABLES = ("ev_auth", "ev_web", "ev_net")
 
 
 def _move_events_statements() -> tuple[str, ...]:
-    out = [_event_table_ddl(t) for t in _V4_TABLES]
+    out = [_event_table_ddl(t, layout=_EVENT_TABLES_V11) for t in _V4_TABLES]
     for table in _V4_TABLES:
-        cols = EVENT_TABLES[table]
+        cols = _EVENT_TABLES_V11[table]
         formats = [f for f, t in FORMAT_TABLE.items() if t == table]
         if table == DEFAULT_EVENT_TABLE:
             where = "format NOT IN (" + ", ".join(f"'{f}'" for f in FORMAT_TABLE if FORMAT_TABLE[f] != table) + ")"
@@ -275,7 +302,7 @@ def _move_events_statements() -> tuple[str, ...]:
         names = ", ".join(f'"{c}"' for c in cols)
         out.append(f"INSERT INTO {table} (source_id, {names}) SELECT source_id, {names} FROM events WHERE {where}")
     out.append("DROP TABLE events")
-    out.append(events_view_sql(_V4_TABLES))
+    out.append(events_view_sql(_V4_TABLES, _EVENT_TABLES_V11))
     return tuple(out)
 
 
@@ -293,11 +320,11 @@ ZSTD_COLUMNS: dict[str, tuple[str, ...]] = {"ev_web": ("raw",), "ev_net": ("raw"
 def _zstd_statements() -> tuple[str, ...]:
     out = []
     for table, cols in ZSTD_COLUMNS.items():
-        out.append(_event_table_ddl(table, f"{table}_zstd", cols))
+        out.append(_event_table_ddl(table, f"{table}_zstd", cols, _EVENT_TABLES_V11))
         out.append(f"INSERT INTO {table}_zstd SELECT * FROM {table}")
         out.append(f"DROP TABLE {table}")
         out.append(f"ALTER TABLE {table}_zstd RENAME TO {table}")
-    out.append(events_view_sql(_V4_TABLES))
+    out.append(events_view_sql(_V4_TABLES, _EVENT_TABLES_V11))
     return tuple(out)
 
 
@@ -315,8 +342,8 @@ MIGRATIONS += (
 
 MIGRATIONS += (
     Migration(7, "host and honeypot events (Cowrie, auditd, wtmp/btmp): sessions, passwords, commands, files", (
-        _event_table_ddl("ev_host", zstd=("raw",)),
-        events_view_sql(_V4_TABLES + ("ev_host",)),
+        _event_table_ddl("ev_host", zstd=("raw",), layout=_EVENT_TABLES_V11),
+        events_view_sql(_V4_TABLES + ("ev_host",), _EVENT_TABLES_V11),
     )),
 )
 
@@ -350,6 +377,48 @@ MIGRATIONS += (
         # an analyst handed one incident for 10,000 sources must see why they are one.
         "ALTER TABLE incidents ADD COLUMN grouped_by VARCHAR",
     )),
+)
+
+
+def _raw_into_blocks(con: Any) -> None:
+    """Migration 12: each event table's ``raw`` column into ``raw_blocks``, the events pointing at
+    their block, the tables rebuilt without the column."""
+    import numpy as np
+    import pyarrow as pa
+
+    from store import rawblocks
+
+    for table in _EVENT_TABLES_V11:
+        con.execute(
+            "CREATE TEMP TABLE _blockmap (source_id INTEGER, line_no BIGINT, raw_block INTEGER)")
+        sources = [r[0] for r in con.execute(f"SELECT DISTINCT source_id FROM {table} ORDER BY 1").fetchall()]
+        for sid in sources:
+            got = con.sql(
+                f"SELECT line_no, any_value(raw) AS raw FROM {table} WHERE source_id = $s AND line_no IS NOT NULL "
+                "GROUP BY line_no ORDER BY line_no", params={"s": sid}).to_arrow_table()
+            nos = got.column("line_no").to_numpy()
+            blocks = rawblocks.pack_sparse(nos, got.column("raw"))
+            base = rawblocks.next_block_no(con, sid)
+            rawblocks.insert_blocks(con, sid, base, blocks)
+            nums = rawblocks.block_numbers(nos, blocks, base).astype(np.int32)
+            mapping = pa.table({"line_no": pa.array(nos, pa.int64()), "raw_block": pa.array(nums, pa.int32())})
+            con.register("_map_rows", mapping)
+            con.execute("INSERT INTO _blockmap SELECT $s, line_no, raw_block FROM _map_rows", {"s": sid})
+            con.unregister("_map_rows")
+        cols = ", ".join(f'e."{c}"' for c in EVENT_TABLES[table])
+        con.execute(_event_table_ddl(table, f"{table}_v12"))
+        con.execute(f"INSERT INTO {table}_v12 SELECT e.source_id, m.raw_block, {cols} FROM {table} e "
+                    "LEFT JOIN _blockmap m ON m.source_id = e.source_id AND m.line_no = e.line_no")
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"ALTER TABLE {table}_v12 RENAME TO {table}")
+        con.execute("DROP TABLE _blockmap")
+    con.execute(events_view_sql())
+
+
+MIGRATIONS += (
+    Migration(12, "raw lines kept as zstd blocks of consecutive lines; events point at their block", (
+        RAW_BLOCKS_DDL,
+    ), run=_raw_into_blocks),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -30,7 +30,7 @@ def _case_at_version(path: Path, version: int) -> None:
     con.close()
 
 
-def test_migration_5_keeps_every_event_and_stores_long_raw_lines_with_zstd(tmp_path: Path) -> None:
+def test_migrations_5_and_12_keep_every_event_and_its_raw_line(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     _case_at_version(db, 4)
     rows = parse_lines("access", ACCESS.splitlines())
@@ -53,16 +53,19 @@ def test_migration_5_keeps_every_event_and_stores_long_raw_lines_with_zstd(tmp_p
             ("/var/log/nginx/access.log", 1, "203.0.113.9", 404, "sqlmap/1.7", ACCESS.splitlines()[0]),
             ("/var/log/nginx/access.log", 2, "198.51.100.4", 200, "Mozilla/5.0", ACCESS.splitlines()[1]),
         ]
-        # New lines land in the rebuilt table and are written with zstd.
+        # Migration 12 moved the lines into compressed blocks: the table has no raw column left.
+        columns = {r[0] for r in case.con.execute("DESCRIBE ev_web").fetchall()}
+        assert "raw" not in columns and "raw_block" in columns
+        assert case.con.execute("SELECT count(*) FROM raw_blocks").fetchall() == [(1,)]
+        # New lines land beside them, in blocks of their own file.
         log = tmp_path / "access.log"
         log.write_text(ACCESS.replace("21/Nov", "22/Nov") * 2000)
         ingest(case, [log], tz="UTC")
-        case.con.execute("CHECKPOINT")
-        kinds = {r[0] for r in case.con.execute(
-            "SELECT DISTINCT compression FROM pragma_storage_info('ev_web') WHERE column_name = 'raw'"
-        ).fetchall()}
-        assert "ZSTD" in kinds
         assert case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 2 + 4000
+        lines = log.read_text().splitlines()
+        got = case.con.execute("SELECT line_no, raw FROM events WHERE source_file = $p ORDER BY line_no",
+                               {"p": str(log)}).fetchall()
+        assert got == [(i, line) for i, line in enumerate(lines, 1)]
 
 
 def test_migration_6_adds_the_accounts_logged_in_and_keeps_old_sessions(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from engine import config
 from engine.counts import AuthCounts, auth_counts, grouped_sql
 from store.case import Case
+from store.rawblocks import RawLines
 from store.queries import (
     incident,
     incident_commands,
@@ -180,11 +181,17 @@ def _raw_sample(con, where: str, params: dict, total: int) -> list[tuple[int, di
     if not positions:
         return []
     rows = _rows(con.execute(
-        f"WITH e AS (SELECT ts, source_file, line_no, left(raw, {RAW_MAX_CHARS}) AS raw, length(raw) AS raw_len, "
+        f"WITH e AS (SELECT ts, source_file, line_no, source_id, raw_block, "
         f"row_number() OVER (ORDER BY ts, source_file, line_no) AS pos FROM events WHERE {where}) "
         f"SELECT * FROM e WHERE pos IN (SELECT unnest($positions)) ORDER BY pos",
         {**params, "positions": positions},
     ))
+    # The lines come out of their blocks here, for the sampled rows only.
+    RawLines(keep=len(rows)).fill(con, rows)
+    for r in rows:
+        raw = r.pop("raw") or ""
+        del r["source_id"], r["raw_block"]
+        r["raw"], r["raw_len"] = raw[:RAW_MAX_CHARS], len(raw)
     return [(int(r.pop("pos")), r) for r in rows]
 
 

@@ -1,0 +1,271 @@
+"""Raw lines as compressed blocks: the evidence stays in the case, out of the ingest's hot path.
+
+Storing every line as a DuckDB VARCHAR cost an auth.log ingest half a second per million lines
+and most of the case file. Instead the lines of a file are kept in blocks of up to
+``BLOCK_LINES`` consecutive lines, each one zstd frame in ``raw_blocks(source_id, block_no,
+first_line, n, data)``; an event points at its block with ``raw_block`` (the block's number in
+its source) and its line number (its index is ``line_no - first_line``).
+
+A block's frame holds ``n`` little-endian uint32 lengths, then the lines' UTF-8 bytes back to
+back (lines never hold a newline; ``decode_lines`` already made invalid UTF-8 and NUL visible).
+Lines of the range that are not events (blank, skipped, rejected, over-long: rejects keep their
+own ``raw``) are stored empty.
+
+Three readers:
+
+- SQL: ``vedette_raw_lines(data, n)`` (a vectorised Python function every Vedette connection
+  registers) unpacks a block into a ``VARCHAR[]``; ``LINES_SQL`` is the relation of every line
+  keyed by (source_id, block_no, line_no), grouped so DuckDB knows the key is unique: a LEFT JOIN
+  to it that no query reads ``raw`` from is removed by the optimiser, so the ``events`` view
+  costs nothing extra unless ``raw`` is asked for, and a query for a few events' ``raw`` only
+  unpacks their blocks (DuckDB pushes the join's keys into the block scan).
+- ``RawLines``: what the TUI and reports use to fill ``raw`` for a page of rows, unpacking each
+  block once and keeping the last few.
+- ``pack``/``unpack`` themselves, for ingest, migrations and tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import zstandard
+
+# Lines per block. DuckDB hands a Python function 2,048 blocks at a time, so this bounds what one
+# call unpacks (about 1M lines, 100-250 MB for web logs); a page of the TUI unpacks a few blocks.
+BLOCK_LINES = 512
+# zstd level 3: ~10x on syslog, at ~150 ms per million lines on one core (done beside the parse).
+LEVEL = 3
+UDF_NAME = "vedette_raw_lines"
+
+RAW_BLOCKS_DDL = """CREATE TABLE raw_blocks (
+    source_id INTEGER NOT NULL,
+    block_no INTEGER NOT NULL,     -- 0, 1, 2... within its source, in line order
+    first_line BIGINT NOT NULL,    -- line_no of its first line
+    n INTEGER NOT NULL,            -- lines first_line .. first_line + n - 1
+    data BLOB NOT NULL             -- zstd frame: n uint32 lengths, then the lines' bytes
+)"""
+
+# Every stored line, unique on (source_id, block_no, line_no): see the module docstring.
+LINES_SQL = (
+    "(SELECT source_id, block_no, line_no, any_value(raw) AS raw FROM ("
+    "SELECT source_id, block_no, first_line - 1 + generate_subscripts(_l, 1) AS line_no, unnest(_l) AS raw "
+    f"FROM (SELECT source_id, block_no, first_line, {UDF_NAME}(data, n) AS _l FROM raw_blocks)"
+    ") GROUP BY source_id, block_no, line_no)"
+)
+
+
+def raw_join(alias: str = "e") -> str:
+    """The LEFT JOIN that gives rows of ``alias`` (with source_id, raw_block, line_no) ``_r.raw``."""
+    return (f" LEFT JOIN {LINES_SQL} _r ON _r.source_id = {alias}.source_id AND _r.block_no = {alias}.raw_block "
+            f"AND _r.line_no = {alias}.line_no")
+
+
+_local = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    # A zstd context is not safe to share between threads; each thread keeps its own.
+    c = getattr(_local, "c", None)
+    if c is None:
+        c = _local.c = zstandard.ZstdCompressor(level=LEVEL)
+    return c
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    d = getattr(_local, "d", None)
+    if d is None:
+        d = _local.d = zstandard.ZstdDecompressor()
+    return d
+
+
+def _offsets_and_data(lines: pa.Array) -> tuple[np.ndarray, memoryview]:
+    arr = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    if arr.null_count:
+        arr = arr.fill_null("")
+    _, off_buf, data_buf = arr.buffers()
+    off = np.frombuffer(off_buf, dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    data = memoryview(data_buf) if data_buf is not None else memoryview(b"")
+    return off, data
+
+
+@dataclass(frozen=True)
+class Block:
+    first_line: int
+    n: int
+    data: bytes
+
+
+def pack(lines: pa.Array, first_line: int, block_lines: int = BLOCK_LINES) -> list[Block]:
+    """Blocks of the consecutive lines ``first_line, first_line + 1, ...`` (NULL stored empty)."""
+    off, data = _offsets_and_data(lines)
+    comp = _compressor()
+    out = []
+    for a in range(0, len(off) - 1, block_lines):
+        b = min(a + block_lines, len(off) - 1)
+        lens = np.diff(off[a: b + 1]).astype("<u4").tobytes()
+        out.append(Block(first_line + a, b - a, comp.compress(lens + bytes(data[off[a]: off[b]]))))
+    return out
+
+
+def pack_sparse(line_nos: np.ndarray, lines: pa.Array, block_lines: int = BLOCK_LINES) -> list[Block]:
+    """Blocks for lines at arbitrary distinct ``line_nos`` (any order): each block spans at most
+    ``block_lines`` line numbers, the ones not given stored empty."""
+    order = np.argsort(line_nos, kind="stable")
+    nos = np.asarray(line_nos, dtype=np.int64)[order]
+    if len(nos) and np.any(nos[1:] == nos[:-1]):
+        raise ValueError("two lines with the same line number")
+    taken = lines.take(pa.array(order))
+    off, data = _offsets_and_data(taken)
+    comp = _compressor()
+    out = []
+    i = 0
+    while i < len(nos):
+        first = int(nos[i])
+        j = int(np.searchsorted(nos, first + block_lines, side="left"))
+        span = int(nos[j - 1]) - first + 1
+        lens = np.zeros(span, dtype="<u4")
+        lens[nos[i:j] - first] = np.diff(off[i: j + 1])
+        out.append(Block(first, span, comp.compress(lens.tobytes() + bytes(data[off[i]: off[j]]))))
+        i = j
+    return out
+
+
+def block_numbers(line_nos: np.ndarray, blocks: Sequence[Block], base: int) -> np.ndarray:
+    """For each line number, the number (``base`` + position) of the block that holds it."""
+    firsts = np.array([b.first_line for b in blocks], dtype=np.int64)
+    return base + np.searchsorted(firsts, np.asarray(line_nos, dtype=np.int64), side="right") - 1
+
+
+def _int_array(values: np.ndarray, typ: pa.DataType) -> pa.Array:
+    # From buffers: pa.array() of Python values imports pandas (0.3 s a process).
+    arr = np.ascontiguousarray(values, dtype=np.int32 if typ == pa.int32() else np.int64)
+    return pa.Array.from_buffers(typ, len(arr), [None, pa.py_buffer(arr)])
+
+
+def blocks_table(source_id: int, base: int, blocks: Sequence[Block]) -> pa.Table:
+    """``blocks`` as rows of ``raw_blocks``, numbered from ``base``."""
+    k = len(blocks)
+    sizes = np.fromiter((len(b.data) for b in blocks), dtype=np.int64, count=k)
+    offsets = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    data = pa.LargeBinaryArray.from_buffers(pa.large_binary(), k, [None, pa.py_buffer(offsets),
+                                            pa.py_buffer(b"".join(b.data for b in blocks))])
+    return pa.Table.from_arrays([
+        _int_array(np.full(k, source_id), pa.int32()),
+        _int_array(np.arange(base, base + k), pa.int32()),
+        _int_array(np.fromiter((b.first_line for b in blocks), dtype=np.int64, count=k), pa.int64()),
+        _int_array(np.fromiter((b.n for b in blocks), dtype=np.int32, count=k), pa.int32()),
+        data,
+    ], names=["source_id", "block_no", "first_line", "n", "data"])
+
+
+def insert_blocks(con: duckdb.DuckDBPyConnection, source_id: int, base: int, blocks: Sequence[Block]) -> None:
+    """Append ``blocks`` of source ``source_id`` to ``raw_blocks`` as numbers ``base``, ``base + 1``..."""
+    if not blocks:
+        return
+    con.register("_raw_blocks_in", blocks_table(source_id, base, blocks))
+    try:
+        con.execute("INSERT INTO raw_blocks SELECT source_id, block_no, first_line, n, data::BLOB FROM _raw_blocks_in")
+    finally:
+        con.unregister("_raw_blocks_in")
+
+
+def next_block_no(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
+    return int(con.execute("SELECT coalesce(max(block_no) + 1, 0) FROM raw_blocks WHERE source_id = $s",
+                           {"s": source_id}).fetchall()[0][0])
+
+
+def unpack(data: bytes, n: int) -> pa.LargeStringArray:
+    """The ``n`` lines of one block, as an Arrow array."""
+    raw = _decompressor().decompress(data)
+    lens = np.frombuffer(raw, dtype="<u4", count=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    body = pa.py_buffer(raw)[4 * n:]
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), body)
+
+
+def _unpack_many(data: pa.Array, n: pa.Array) -> pa.Array:
+    """The SQL function: one ``VARCHAR[]`` per block."""
+    datas = data.to_pylist()
+    ns = n.to_pylist()
+    children = []
+    list_offsets = np.zeros(len(datas) + 1, dtype=np.int64)
+    for i, (d, k) in enumerate(zip(datas, ns)):
+        k = int(k or 0)
+        children.append(unpack(d, k) if d is not None and k else pa.array([], pa.large_string()))
+        list_offsets[i + 1] = list_offsets[i] + k
+    child = pa.concat_arrays(children) if children else pa.array([], pa.large_string())
+    offsets = pa.Array.from_buffers(pa.int64(), len(list_offsets), [None, pa.py_buffer(list_offsets)])
+    return pa.LargeListArray.from_arrays(offsets, child)
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Make ``vedette_raw_lines`` known to ``con`` (and its cursors)."""
+    try:
+        con.create_function(UDF_NAME, _unpack_many, ["BLOB", "INTEGER"], "VARCHAR[]", type="arrow",
+                            side_effects=False)
+    except duckdb.Error as exc:
+        if "already" not in str(exc).lower():
+            raise
+
+
+class RawLines:
+    """Fills ``raw`` for rows that carry ``source_id``, ``raw_block`` and ``line_no``, unpacking
+    each block once and keeping the ``keep`` most recently used."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self._keep = keep
+        self._blocks: OrderedDict[tuple[int, int], tuple[int, pa.LargeStringArray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._blocks.clear()
+
+    def _get(self, con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[int, int]]) -> None:
+        missing = sorted({k for k in keys if k not in self._blocks})
+        if missing:
+            found = con.execute(
+                "SELECT source_id, block_no, first_line, n, data FROM raw_blocks "
+                "WHERE (source_id, block_no) IN (SELECT unnest($s), unnest($b))",
+                {"s": [k[0] for k in missing], "b": [k[1] for k in missing]},
+            ).fetchall()
+            for sid, bno, first, n, data in found:
+                self._blocks[(sid, bno)] = (first, unpack(data, n))
+        for k in keys:
+            if k in self._blocks:
+                self._blocks.move_to_end(k)
+        while len(self._blocks) > max(self._keep, len(set(keys))):
+            self._blocks.popitem(last=False)
+
+    def lines(self, con: duckdb.DuckDBPyConnection, refs: Sequence[tuple[int, int, int]]) -> list[str | None]:
+        """The raw line of each (source_id, raw_block, line_no); None where none is stored."""
+        keys = [(int(s), int(b)) for s, b, _ in refs if s is not None and b is not None]
+        with self._lock:
+            self._get(con, keys)
+            out: list[str | None] = []
+            for s, b, line_no in refs:
+                got = self._blocks.get((int(s), int(b))) if s is not None and b is not None else None
+                if got is None or line_no is None:
+                    out.append(None)
+                    continue
+                first, arr = got
+                i = int(line_no) - first
+                out.append(arr[i].as_py() if 0 <= i < len(arr) else None)
+            return out
+
+    def fill(self, con: duckdb.DuckDBPyConnection, rows: list[dict]) -> list[dict]:
+        """Set ``raw`` in each row dict from its ``source_id``/``raw_block``/``line_no``."""
+        got = self.lines(con, [(r.get("source_id"), r.get("raw_block"), r.get("line_no")) for r in rows])
+        for r, raw in zip(rows, got):
+            r["raw"] = raw
+        return rows
