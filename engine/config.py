@@ -314,6 +314,10 @@ FOLLOW_RATE_WINDOW_S = 5.0
 # The TUI refreshes what shows events (overview, a tailing browser) at most this often while a
 # follow brings lines in: fresh enough to watch, without re-querying the case on every batch.
 FOLLOW_TUI_REFRESH_S = 2.0
+# While the console's own ingest runs (``vedette PATH`` opens at once), what shows events (the
+# overview, the events browser's count) refreshes at most this often as chunks commit: the
+# case grows on screen without re-querying it per chunk.
+INGEST_TUI_REFRESH_S = 1.0
 # --- Parquet export and Spark (engine/export.py, engine/spark.py) -----------------------------
 # Rows per Parquet row group: large enough for good compression and few footers, small enough
 # that a reader skipping by min/max statistics (a day's hour, one source) reads little.

@@ -8,6 +8,7 @@ Everything else lives in the screens; engine calls happen only in thread workers
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from engine import config
 from engine.textsafe import visible
 from tui.backend import Backend, BackendError, Cancelled
 from tui.commands import VedetteCommands
@@ -37,7 +39,8 @@ MODE_NAMES = {"overview": "Overview", "incidents": "Incidents", "events": "Event
 
 class VedetteApp(LiveFollow, App):
     """``VedetteApp(backend)``; ``keymap`` overrides keys by binding id (default: the user's
-    keys.toml); ``start`` is the mode shown first; ``follow``: paths to follow live (``tui.live``)."""
+    keys.toml); ``start`` is the mode shown first; ``follow``: paths to follow live (``tui.live``);
+    ``ingest``: paths to ingest (then analyse) once the app is on screen (``vedette PATH``)."""
 
     CSS_PATH = Path(__file__).with_name("vedette.tcss")  # absolute: subclasses live elsewhere
     TITLE = "Vedette"
@@ -63,16 +66,24 @@ class VedetteApp(LiveFollow, App):
     # Bumped when the case's data changes (ingest, analysis) / when triage changes; screens watch them.
     data_version: reactive[int] = reactive(0)
     triage_version: reactive[int] = reactive(0)
-    # While following logs: the LIVE bar's state, and a version bumped as events arrive (screens
-    # that show events watch it; data_version still marks a new analysis).
+    # While following logs: the LIVE bar's state. live_version is bumped as events arrive, from a
+    # follow or from an ingest still running (screens that show events watch it; data_version
+    # still marks a finished ingest or a new analysis).
     live: reactive[LiveState | None] = reactive(None)
     live_version: reactive[int] = reactive(0)
 
     def __init__(self, backend: Backend, *, keymap: dict[str, str] | None = None, start: str = "overview",
                  keymap_problems: list[str] | None = None, follow: list[str] | None = None,
-                 bell: bool = False) -> None:
+                 bell: bool = False, ingest: list[str] | None = None) -> None:
         super().__init__()
         self._follow_request = (list(follow), bell) if follow else None
+        self._ingest_request = list(ingest) if ingest else None
+        # What the ingest of ``ingest`` leaves for the terminal once the app has closed (see
+        # ``run``): lines for stderr, and whether a named path could not be read (exit code 1).
+        self.opening_notes: list[str] = []
+        self.opening_failed = False
+        self._events_refresh_at = 0.0  # live_version is bumped again from then on
+        self._events_timer = None
         self.backend = backend
         if keymap is None:
             keymap, problems = load_keymap()
@@ -95,6 +106,9 @@ class VedetteApp(LiveFollow, App):
         self.call_after_refresh(self._warm_up)
         if self._follow_request:
             self.start_follow(*self._follow_request)
+        elif self._ingest_request:
+            # The screens are up (empty, or the case as it was) and fill as the chunks commit.
+            self.start_ingest(self._ingest_request, opening=True)
 
     @work(thread=True, exit_on_error=False, group="warm-up", description="warm-up")
     def _warm_up(self) -> None:
@@ -120,6 +134,7 @@ class VedetteApp(LiveFollow, App):
 
     def on_unmount(self) -> None:
         self.stop_follow()
+        self._stop_jobs()
         gc.unfreeze()
         if getattr(self, "_gc_threshold", None):
             gc.set_threshold(*self._gc_threshold)
@@ -242,11 +257,15 @@ class VedetteApp(LiveFollow, App):
                                     hint="Files, folders or globs, separated by spaces. Enter ingests, then analyses."),
                          chosen)
 
-    def start_ingest(self, paths: list[str], analyse_after: bool = True) -> None:
+    def start_ingest(self, paths: list[str], analyse_after: bool = True, opening: bool = False) -> None:
+        """Ingest ``paths`` in a worker, then (``analyse_after``) analyse if it added events.
+        ``opening``: the paths named on the command line (``vedette PATH``): the analysis follows
+        even when nothing was new, as it did before the app opened, and what went wrong is kept
+        for the terminal (``opening_notes``)."""
         if self._job_busy():
             return
         self.job = JobState("ingest", "starting", 0.0)
-        self._ingest_job(paths, analyse_after)
+        self._ingest_job(paths, analyse_after, opening)
 
     def action_cancel_job(self) -> None:
         screen = self.screen
@@ -282,32 +301,73 @@ class VedetteApp(LiveFollow, App):
         self.post_message(JobFinished("analysis", True, f"Analysis done: {n} incident(s) in {result.seconds:.1f}s."))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="jobs", description="ingest")
-    def _ingest_job(self, paths: list[str], analyse_after: bool) -> None:
+    def _ingest_job(self, paths: list[str], analyse_after: bool, opening: bool) -> None:
         worker = get_current_worker()
+        notes = self.opening_notes if opening else []
+        if analyse_after:
+            from engine.analyze import preload_models
+
+            preload_models()  # the model libraries import while the ingest runs
         try:
             result = self.backend.ingest(paths, progress=self._progress("ingest"), cancelled=lambda: worker.is_cancelled)
         except BackendError as exc:
+            notes.append(str(exc))
+            self.opening_failed = self.opening_failed or opening
             self.post_message(JobFinished("ingest", False, str(exc)))
             return
+        except Cancelled:  # interrupted in a chunk (quitting): that chunk is rolled back
+            notes.append(STOPPED_NOTE)
+            self.post_message(JobFinished("ingest", False, "Ingest cancelled; what was committed so far is kept."))
+            return
+        notes.extend(f"{p.path}: {p.reason}" for p in result.errors)
+        self.opening_failed = self.opening_failed or (opening and bool(result.errors))
         problems = "; ".join(f"{p.path}: {p.reason}" for p in result.errors)
         text = (f"Ingested {result.events:,} event(s) from {len(result.files)} file(s), "
                 f"{result.rejected:,} rejected." + (f" Problems: {problems}" if problems else ""))
         if result.cancelled:
+            notes.append(STOPPED_NOTE)
             self.post_message(JobFinished("ingest", False, "Ingest cancelled; what was read so far is kept. " + text))
             return
-        self.post_message(JobFinished("ingest", True, text))
-        if analyse_after and result.events:
+        self.post_message(JobFinished("ingest", not problems, text))
+        if analyse_after and (result.events or opening):
             self.call_from_thread(self._chain_analysis)
 
     def _chain_analysis(self) -> None:
         self.job = JobState("analysis", "starting", 0.0)
         self._analysis_job()
 
+    def _stop_jobs(self) -> None:
+        """Quitting: the running ingest or analysis stops now rather than at its next chunk or
+        stage (the app's end waits for its thread); what was committed stays."""
+        running = [w for w in self.workers if w.group == "jobs" and w.is_running]
+        for w in running:
+            w.cancel()
+        if running:
+            self.backend.interrupt("ingest")
+            self.backend.interrupt("analyze")
+
     @on(JobProgress)
     def _job_progress(self, msg: JobProgress) -> None:
+        if msg.job == "ingest":
+            self._events_landed()  # a chunk (or a file) was committed
         if self.job is None or self.job.name != msg.job or self.job.text == "cancelling…":
             return
         self.job = JobState(msg.job, msg.text, msg.fraction)
+
+    def _events_landed(self) -> None:
+        """An ingest committed events: what shows events (overview, events browser) refreshes
+        through live_version, at once and then at most every ``config.INGEST_TUI_REFRESH_S``
+        (the last chunks of a burst once that time is up)."""
+        wait = self._events_refresh_at - time.monotonic()
+        if wait <= 0:
+            self._events_refresh_at = time.monotonic() + config.INGEST_TUI_REFRESH_S
+            self.live_version += 1
+        elif self._events_timer is None:
+            self._events_timer = self.set_timer(wait, self._events_refresh_due)
+
+    def _events_refresh_due(self) -> None:
+        self._events_timer = None
+        self._events_landed()
 
     @on(JobFinished)
     def _job_finished(self, msg: JobFinished) -> None:
@@ -376,6 +436,10 @@ class VedetteApp(LiveFollow, App):
         self.notify(f"Report of {incident_id} written to {visible(path)}", title="Report", markup=False)
 
 
+STOPPED_NOTE = ("the ingest stopped before the end; what it committed is kept, and the same command "
+                "reads the rest")
+
+
 def _rejects():
     from tui.screens.rejects import RejectsScreen
 
@@ -388,11 +452,21 @@ def _suppressions():
     return SuppressionsScreen()
 
 
-def run(db: str, start: str = "overview", follow: list[str] | None = None, bell: bool = False) -> int:
-    """Open the app on the case ``db`` (used by the command line); ``follow``: paths to follow live."""
-    backend = Backend.open(db)
+def run(db: str, start: str = "overview", follow: list[str] | None = None, bell: bool = False,
+        ingest: list[str] | None = None, tz: str | None = None, geoip: str | None = None) -> int:
+    """Open the app on the case ``db`` (used by the command line); ``follow``: paths to follow live;
+    ``ingest``: paths the app ingests, then analyses, while it is already on screen (``tz`` for
+    their timestamps, ``geoip`` for the analysis). Once the app has closed, what went wrong with
+    those paths is printed on stderr; the exit code is 1 when a named path could not be read (or
+    the ingest failed), else 0."""
+    from tui.printing import err
+
+    backend = Backend.open(db, geoip=geoip, tz=tz)
     try:
-        VedetteApp(backend, start=start, follow=follow, bell=bell).run()
+        app = VedetteApp(backend, start=start, follow=follow, bell=bell, ingest=ingest)
+        app.run()
     finally:
         backend.close()
-    return 0
+    for note in app.opening_notes:
+        err(note)
+    return 1 if app.opening_failed else 0

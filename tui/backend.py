@@ -34,19 +34,23 @@ class Cancelled(Exception):
 class Backend:
     """An open case and the operations the TUI performs on it. Every method blocks."""
 
-    def __init__(self, case: Case, *, llm: object = "auto", geoip: str | None = None) -> None:
+    def __init__(self, case: Case, *, llm: object = "auto", geoip: str | None = None,
+                 tz: str | None = None) -> None:
         self.case = case
         # Who writes incident summaries on analysis: "auto" (the configured model, else offline),
         # None (offline only); see engine.analyze.analyze.
         self.llm = llm
         # A folder of MaxMind .mmdb files to enrich addresses with (None: configured or bundled).
         self.geoip = geoip
+        # The zone of timestamps without an offset in what this console ingests (None: the system's).
+        self.tz = tz
         self._lock = threading.Lock()
         self._slots: dict[str, duckdb.DuckDBPyConnection] = {}
 
     @classmethod
-    def open(cls, path: str | Path, *, llm: object = "auto", geoip: str | None = None) -> Backend:
-        return cls(Case.open(path), llm=llm, geoip=geoip)
+    def open(cls, path: str | Path, *, llm: object = "auto", geoip: str | None = None,
+             tz: str | None = None) -> Backend:
+        return cls(Case.open(path), llm=llm, geoip=geoip, tz=tz)
 
     @property
     def path(self) -> str:
@@ -273,7 +277,9 @@ class Backend:
 
     def ingest(self, paths: Sequence[str], progress: Callable[[float, str], None] | None = None,
                cancelled: Callable[[], bool] | None = None):
-        """Ingest ``paths`` into the case. ``progress(fraction, text)``."""
+        """Ingest ``paths`` into the case. ``progress(fraction, text)``, called once a chunk (or a
+        file) is committed, so readers on other cursors see the events it reported."""
+        from engine import config
         from engine.ingest import IngestError, ingest
 
         def on_progress(p) -> None:
@@ -283,7 +289,8 @@ class Backend:
 
         with self._session("ingest") as c:
             try:
-                return ingest(c, list(paths), progress=on_progress, cancelled=cancelled)
+                return ingest(c, list(paths), tz=self.tz, progress=on_progress, cancelled=cancelled,
+                              chunk_bytes=config.INGEST_CHUNK_BYTES)
             except IngestError as exc:
                 raise BackendError(str(exc)) from None
 

@@ -184,7 +184,13 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    """``vedette PATH ...``: ingest, analyse, then the console (or the printed incidents)."""
+    """``vedette PATH ...``: ingest, analyse, then the console (or the printed incidents).
+
+    At a terminal the console opens at once and ingests, then analyses, in its job bar (the
+    overview and the events browser fill as chunks commit); named paths it could not read are
+    printed once it closes, and make the exit code 1 as before. Only when the PATHs name no file
+    at all does the ingest run first, so a mistyped path is said on the terminal, not in an
+    empty console."""
     from engine.casework import open_paths
 
     if args.follow:
@@ -194,6 +200,10 @@ def cmd_open(args: argparse.Namespace) -> int:
 
         return run(args.db, follow=list(args.paths), bell=args.bell)  # the follow ingests and analyses first
 
+    if _interactive() and _names_files(args.paths):
+        from tui.app import run
+
+        return run(args.db, ingest=list(args.paths), tz=args.tz, geoip=args.geoip)
     run = _with_progress(open_paths, args.db, args.paths, tz=args.tz, geoip=args.geoip)
     code = EXIT_USAGE if run.ingest and run.ingest.result.errors else EXIT_OK
     if _interactive():
@@ -213,6 +223,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _show_incidents(args.db, False, run.analysis)
     printing.print_demo_next(args.db, run.logs)
     return code
+
+
+def _names_files(paths: Sequence[str]) -> bool:
+    """Whether ``paths`` (files, folders, globs) lead to at least one file to read."""
+    from engine.logfiles import expand_paths
+
+    return bool(paths) and bool(expand_paths(paths)[0])
 
 
 def _with_progress(engine_call, *args, **kwargs):

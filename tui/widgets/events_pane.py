@@ -197,7 +197,7 @@ class EventsPane(SearchActions, Vertical):
         if self.base.incident_id is None:
             # New events (an ingest) show up in the browser; an incident's pane is reloaded by its screen.
             self.watch(self.app, "data_version", lambda _: self._data_changed(), init=False)
-        # A live follow: new rows come into view when tailing; otherwise the page stays put.
+        # New events (a live follow, an ingest still running): see ``_live_arrived``.
         self.watch(self.app, "live_version", lambda _: self._live_arrived(), init=False)
 
     def _data_changed(self) -> None:
@@ -484,8 +484,18 @@ class EventsPane(SearchActions, Vertical):
         self._update_status()
 
     def _live_arrived(self) -> None:
-        if self.tail and not self._loading:
+        """New rows come into view when tailing. Otherwise the page stays put (the cursor too) and
+        the count grows; a page that showed nothing (the case was still filling) is fetched again."""
+        if self._loading:
+            return
+        if self.tail:
             self._refresh_tail()
+        elif self.base.incident_id is None and self.page is not None:
+            if not self.page.rows:
+                self.reload()
+            elif self.count is not None:
+                self._count_token += 1
+                self._count(self._count_token, self.flt)
 
     def _refresh_tail(self) -> None:
         self.count = None  # grown: counted again once the page shows
