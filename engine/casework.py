@@ -12,10 +12,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.analyze import AnalysisResult, StageProgress, analyze, load_incidents, preload_models
-from engine.export import ExportError, ExportResult, export_new_events, export_parquet, ingest_mark
+from typing import TYPE_CHECKING
+
 from engine.ingest import IngestError, IngestProgress, IngestResult, ingest
 from store.case import Case
+
+if TYPE_CHECKING:  # the analysis and export import scikit-learn, scipy, pyarrow.dataset: ~0.7 s that
+    # an ingest alone does not need, so they are imported where they are used
+    from engine.analyze import AnalysisResult, StageProgress
+    from engine.export import ExportResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +63,8 @@ def ingest_case(db: str, paths: Sequence[str], *, format_name: str | None = None
     start = time.perf_counter()
     exported = None
     with Case.open(db) as case:
+        if parquet:
+            from engine.export import ExportError, export_new_events, ingest_mark
         mark = ingest_mark(case) if parquet else None
         try:
             result = ingest(case, paths, format_name=format_name, tz=tz, progress=progress)
@@ -80,6 +87,7 @@ def analyse_case(db: str, *, llm="auto", progress: Callable[[StageProgress], Non
     ``engine="spark"`` computes sessions and features on Spark from the Parquet folder ``parquet``
     (``vedette export``) and stores the run in the case as usual; the case need not hold the events.
     """
+    from engine.analyze import analyze
     from engine.enrich import EnrichError, geo_data
 
     try:
@@ -113,6 +121,8 @@ def analyse_case(db: str, *, llm="auto", progress: Callable[[StageProgress], Non
 
 def export_case(db: str, parquet: str) -> ExportResult:
     """The case's events, sessions and incidents as Hive-partitioned Parquet under ``parquet``."""
+    from engine.export import ExportError, export_parquet
+
     with Case.open(db, read_only=True) as case:
         try:
             return export_parquet(case, parquet)
@@ -133,6 +143,8 @@ def respond_case(db: str, incident_id: str, *, firewall: str = "nft"):
 
 def latest_incidents(db: str, run_id: str | None = None) -> tuple[str, list[dict]]:
     """The run id and incidents (the contract's JSON shape) of ``run_id``, by default the latest run."""
+    from engine.analyze import load_incidents
+
     with Case.open(db, read_only=True) as case:
         found, incidents = load_incidents(case, run_id)
     if found is None:
@@ -193,6 +205,8 @@ def open_paths(db: str, paths: Sequence[str], *, tz: str | None = None,
                ingested: Callable[[IngestRun], None] | None = None, llm="auto", geoip: str | None = None) -> CaseRun:
     """Ingest ``paths`` (if any) then analyse the case: ``vedette PATH ...``. ``ingested`` hears the
     ingest's outcome before the analysis starts (so a person sees it while they wait)."""
+    from engine.analyze import preload_models
+
     run = None
     if paths:
         preload_models()  # the model libraries import while the ingest runs

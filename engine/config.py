@@ -10,6 +10,8 @@ from __future__ import annotations
 # Bytes read from a file per transaction. Bigger chunks parse faster in DuckDB; each chunk is
 # committed with the byte offset reached, so a killed ingest resumes at a chunk boundary.
 INGEST_CHUNK_BYTES = 64 << 20
+# Files of one ingest read at once (a rotated set, a folder): each on its own DuckDB connection.
+INGEST_FILES_AT_ONCE = 2
 # A line longer than this (in bytes) is rejected, keeping its first 4096 characters: real log
 # lines are short, and a multi-megabyte "line" is an attack on the tool or a binary blob.
 MAX_LINE_CHARS = 1 << 20

@@ -20,6 +20,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -223,31 +224,100 @@ def ingest(
     _check_timezone(case, tz)
     exclude = [case.path, case.path + ".wal"] if case.path != ":memory:" else []
     candidates, problems = expand_paths(paths, exclude)
-    reports: list[FileReport] = []
     total = sum(c.size for c in candidates)
-    done = 0
-    stop = False
-    for i, cand in enumerate(candidates):
+    lanes = max(1, min(config.INGEST_FILES_AT_ONCE, len(candidates)))
+    # Files in parallel each read chunks of half the size: two files at once hold what one did.
+    chunk = chunk_bytes if lanes == 1 else max(1024, chunk_bytes // lanes)
+    stopping = threading.Event()
+    lock = threading.Lock()
+    reading: dict[int, int] = {}  # bytes read so far of the files being read
+    state = {"done": 0, "files": 0}
+
+    def stop_now() -> bool:
         if cancelled and cancelled():
-            stop = True
-            break
+            stopping.set()
+        return stopping.is_set()
 
-        def on_chunk(nbytes: int, _path: str = str(cand.path), _i: int = i) -> None:
-            if progress:
-                progress(IngestProgress(_path, min(done + nbytes, total), total, _i, len(candidates)))
+    def tell(path: str) -> None:
+        if progress:
+            with lock:
+                at = IngestProgress(path, min(state["done"] + sum(reading.values()), total), total, state["files"],
+                                    len(candidates))
+            progress(at)
 
-        outcome = _ingest_file(case, cand, forced, tz, chunk_bytes, on_chunk, cancelled, growing)
-        done += cand.size
+    def one(i: int, cand: Candidate) -> FileReport | FileProblem | None:
+        if stop_now():
+            return None
+        path = str(cand.path)
+
+        def on_chunk(nbytes: int) -> None:
+            with lock:
+                reading[i] = nbytes
+            tell(path)
+
+        own = case if lanes == 1 else Case(case.con.cursor(), case.path, case.read_only)
+        try:
+            # Files that start alike (a copy, a rotated file) one after the other: the second
+            # must see the first's source to be recognised as the same content.
+            with _SAME_START.hold(_start_key(cand)):
+                outcome = _ingest_file(own, cand, forced, tz, chunk, on_chunk, stop_now, growing)
+        finally:
+            if own is not case:
+                own.con.close()
+        with lock:
+            reading.pop(i, None)
+            state["done"] += cand.size
+            state["files"] += 1
+        if isinstance(outcome, FileReport) and outcome.status == "partial" and outcome.note == "cancelled":
+            stopping.set()
+        tell(path)
+        return outcome
+
+    if lanes == 1:
+        outcomes = []
+        for i, cand in enumerate(candidates):
+            outcomes.append(one(i, cand))
+            if stopping.is_set():
+                break
+    else:
+        with ThreadPoolExecutor(lanes, thread_name_prefix="vedette-ingest") as pool:
+            outcomes = list(pool.map(one, range(len(candidates)), candidates))
+    reports: list[FileReport] = []
+    for outcome in outcomes:
         if isinstance(outcome, FileProblem):
             problems.append(outcome)
-        else:
+        elif outcome is not None:
             reports.append(outcome)
-            if outcome.status == "partial" and outcome.note == "cancelled":
-                stop = True
-                break
-        if progress:
-            progress(IngestProgress(str(cand.path), done, total, i + 1, len(candidates)))
+    stop = stopping.is_set()
     return IngestResult(tuple(reports), tuple(problems), cancelled=stop)
+
+
+class _Gates:
+    """A lock per key, made when first asked for."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gates: dict[bytes, threading.Lock] = {}
+
+    @contextlib.contextmanager
+    def hold(self, key: bytes) -> Iterator[None]:
+        with self._lock:
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            yield
+
+
+_SAME_START = _Gates()
+
+
+def _start_key(cand: Candidate) -> bytes:
+    """The first bytes of a file (decompressed), which a copy or a rotated file shares."""
+    try:
+        stream, _ = open_stream(cand.path)
+        with stream:
+            return stream.read(64) or os.fsencode(str(cand.path))
+    except (OSError, *READ_ERRORS):
+        return os.fsencode(str(cand.path))
 
 
 def _check_timezone(case: Case, tz: str) -> None:

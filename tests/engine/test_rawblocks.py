@@ -181,3 +181,26 @@ def test_migration_12_moves_every_raw_line_of_an_existing_case_into_blocks(tmp_p
             cols = {r[0] for r in case.con.execute(f"DESCRIBE {table}").fetchall()}
             assert "raw" not in cols and "raw_block" in cols
         assert case.con.execute("SELECT count(*) FROM events WHERE raw_block IS NULL").fetchall() == [(0,)]
+
+
+def test_files_ingest_in_parallel_and_a_copy_is_still_recognised(tmp_path: Path, monkeypatch) -> None:
+    from engine import config
+
+    monkeypatch.setattr(config, "INGEST_FILES_AT_ONCE", 2)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    expected = {}
+    for h in range(4):
+        lines = [f"Nov 14 10:00:{i % 60:02d} web{h} sshd[{i}]: Failed password for root from 192.0.2.{h} port {i} ssh2"
+                 for i in range(3000 + h)]
+        (logs / f"auth{h}.log").write_text("\n".join(lines) + "\n")
+        expected[str(logs / f"auth{h}.log")] = lines
+    (logs / "copy-of-auth0.log").write_bytes((logs / "auth0.log").read_bytes())
+    with Case.open(tmp_path / "c.duckdb") as case:
+        result = ingest(case, [logs], tz="UTC", chunk_bytes=64 * 1024)
+        statuses = sorted(f.status for f in result.files)
+        # The copy is the same content as auth0.log: read once, whichever came first.
+        assert statuses == ["ingested"] * 4 + ["unchanged"]
+        assert result.events == sum(len(v) for v in expected.values())
+        got = case.con.execute("SELECT source_id, list(raw ORDER BY line_no) FROM events GROUP BY 1").fetchall()
+        assert sorted(lines for _, lines in got) == sorted(expected.values())
