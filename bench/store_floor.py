@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The least a line store costs: a log's lines into a DuckDB table, nothing parsed.
 
-    python bench/store_floor.py FILE DB [--zstd]
+    python bench/store_floor.py FILE DB [--zstd | --blocks]
 
 Reads FILE in the chunks `vedette ingest` uses, turns each into Arrow with Vedette's own decoder
 (invalid UTF-8 and NUL kept visible) and inserts ``(line_no, raw)`` into a table of a new DuckDB
 file, one transaction per chunk: what any ingest that keeps the lines in the case must pay before
-it extracts a single field. ``bench/ingest.py`` runs it as a whole process beside ``vedette
+it extracts a single field. ``--blocks`` stores them the way Vedette does since issue 16:
+compressed blocks of consecutive lines (``store.rawblocks``).
+``bench/ingest.py`` runs it as a whole process beside ``vedette
 ingest``, lnav and GoAccess.
 """
 
@@ -23,7 +25,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("file")
     ap.add_argument("db")
-    ap.add_argument("--zstd", action="store_true", help="store the lines with zstd (as Vedette does for web logs)")
+    ap.add_argument("--zstd", action="store_true", help="store the lines as VARCHAR with DuckDB's zstd")
+    ap.add_argument("--blocks", action="store_true", help="store the lines as Vedette's raw blocks")
     args = ap.parse_args()
 
     import duckdb
@@ -35,22 +38,48 @@ def main() -> int:
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
+    if args.blocks:
+        return _blocks(con, args.file)
     zstd = " USING COMPRESSION zstd" if args.zstd else ""
     con.execute(f"CREATE TABLE lines (source_id INTEGER, line_no BIGINT, raw VARCHAR{zstd})")
     line_no = 1
-    with open(args.file, "rb") as f:
+    for chunk in _chunks(args.file, config.INGEST_CHUNK_BYTES):
+        table = decode_lines(chunk, line_no)
+        line_no += table.num_rows
+        con.register("_chunk", table)
+        con.execute("BEGIN")
+        con.execute("INSERT INTO lines SELECT 1, line_no, line::VARCHAR FROM _chunk")
+        con.execute("COMMIT")
+        con.unregister("_chunk")
+    con.close()
+    print(line_no - 1)
+    return 0
+
+
+def _chunks(path: str, size: int):
+    with open(path, "rb") as f:
         while True:
-            chunk = f.read(config.INGEST_CHUNK_BYTES)
+            chunk = f.read(size)
             if not chunk:
-                break
-            chunk += f.readline()  # whole lines only
-            table = decode_lines(chunk, line_no)
-            line_no += table.num_rows
-            con.register("_chunk", table)
-            con.execute("BEGIN")
-            con.execute("INSERT INTO lines SELECT 1, line_no, line::VARCHAR FROM _chunk")
-            con.execute("COMMIT")
-            con.unregister("_chunk")
+                return
+            yield chunk + f.readline()  # whole lines only
+
+
+def _blocks(con, path: str) -> int:
+    from engine import config
+    from engine.formats.base import decode_lines
+    from store import rawblocks
+
+    con.execute(rawblocks.RAW_BLOCKS_DDL)
+    line_no, base = 1, 0
+    for chunk in _chunks(path, config.INGEST_CHUNK_BYTES):
+        table = decode_lines(chunk, line_no)
+        blocks = rawblocks.pack(table.column("line"), line_no)
+        line_no += table.num_rows
+        con.execute("BEGIN")
+        rawblocks.insert_blocks(con, 1, base, blocks)
+        con.execute("COMMIT")
+        base += len(blocks)
     con.close()
     print(line_no - 1)
     return 0

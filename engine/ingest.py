@@ -2,8 +2,10 @@
 
 The pipeline for one file: open it (plain, .gz or .bz2, read transparently) -> look at its first
 bytes (binary? which format? which fingerprint?) -> find where an earlier ingest of the same
-content stopped -> read the rest in chunks of whole lines -> parse each chunk IN DUCKDB with the
-format's SQL -> commit events, rejects and the new byte offset in one transaction.
+content stopped -> read the rest in chunks of whole lines (the next chunk read, split and its raw
+lines packed into compressed blocks on another thread: ``engine.readahead``) -> parse each chunk
+IN DUCKDB with the format's SQL -> commit events, raw blocks, rejects and the new byte offset in
+one transaction. The files of one ingest are read two at a time, each on its own connection.
 
 Because every chunk commits together with the offset it reached, an ingest killed at any moment
 leaves a consistent case, and running it again resumes at the last committed chunk: appended
@@ -17,17 +19,15 @@ import contextlib
 import hashlib
 import io
 import os
-import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from engine import config
 from engine.formats import FileContext, LogFormat, all_formats, detect_binary_format, detect_format, get_format
@@ -36,6 +36,7 @@ from engine.logfiles import (  # noqa: F401  (FileProblem and expand_paths: part
     READ_ERRORS, FileProblem, Candidate, describe_read_error, iter_chunks, iter_records, looks_binary,
     open_stream, read_head, expand_paths,
 )
+from engine.readahead import SAME_START, ahead, prepared, start_key
 from store import rawblocks
 from store.case import Case
 from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_NAMES, EVENT_TABLES, event_table_for
@@ -259,7 +260,7 @@ def ingest(
         try:
             # Files that start alike (a copy, a rotated file) one after the other: the second
             # must see the first's source to be recognised as the same content.
-            with _SAME_START.hold(_start_key(cand)):
+            with SAME_START.hold(start_key(cand)):
                 outcome = _ingest_file(own, cand, forced, tz, chunk, on_chunk, stop_now, growing)
         finally:
             if own is not case:
@@ -290,34 +291,6 @@ def ingest(
             reports.append(outcome)
     stop = stopping.is_set()
     return IngestResult(tuple(reports), tuple(problems), cancelled=stop)
-
-
-class _Gates:
-    """A lock per key, made when first asked for."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._gates: dict[bytes, threading.Lock] = {}
-
-    @contextlib.contextmanager
-    def hold(self, key: bytes) -> Iterator[None]:
-        with self._lock:
-            gate = self._gates.setdefault(key, threading.Lock())
-        with gate:
-            yield
-
-
-_SAME_START = _Gates()
-
-
-def _start_key(cand: Candidate) -> bytes:
-    """The first bytes of a file (decompressed), which a copy or a rotated file shares."""
-    try:
-        stream, _ = open_stream(cand.path)
-        with stream:
-            return stream.read(64) or os.fsencode(str(cand.path))
-    except (OSError, *READ_ERRORS):
-        return os.fsencode(str(cand.path))
 
 
 def _check_timezone(case: Case, tz: str) -> None:
@@ -416,8 +389,8 @@ def _ingest_file(
                   else iter_chunks(rest, chunk_bytes, plain_growing, limit))
         # The next chunk is read, decompressed, split and its lines packed on another thread
         # while DuckDB parses and commits this one.
-        with contextlib.closing(_ahead(_prepared(chunks, fmt, ctx, line_no))) as prepared:
-            for chunk, error, table, blocks in prepared:
+        with contextlib.closing(ahead(prepared(chunks, fmt, ctx, line_no))) as ready:
+            for chunk, error, table, blocks in ready:
                 if chunk:
                     if fmt is None:
                         return FileProblem(path, "log format not recognised; name one with --format", cand.explicit)
@@ -484,77 +457,6 @@ def _register_empty(case, path, fmt_name, fingerprint, fp_len, compression, st) 
              "size": st.st_size, "mtime": st.st_mtime},
         )
     return sid
-
-
-def _pack_lines(table, first_line: int, limit: int) -> list[rawblocks.Block]:
-    """The chunk's lines as raw blocks; an over-long line (a reject, which keeps its own start) is
-    stored empty."""
-    lines = table.column("line")
-    too_long = pc.greater(pc.binary_length(lines), limit)
-    if pc.any(too_long).as_py():
-        lines = pc.if_else(too_long, "", lines)
-    return rawblocks.pack(lines, first_line)
-
-
-def _prepared(chunks: Iterator[tuple[bytes, str | None]], fmt: LogFormat | None, ctx: FileContext,
-              line_no: int) -> Iterator[tuple[bytes, str | None, pa.Table | None, list[rawblocks.Block] | None]]:
-    """Each chunk with its lines as an Arrow table and, for text, its raw blocks (a binary
-    format's raw is what its SQL renders of a record: packed after the parse)."""
-    for chunk, error in chunks:
-        table = blocks = None
-        if chunk and fmt is not None:
-            if fmt.parse_records is not None:
-                table = fmt.parse_records(chunk, line_no, ctx)
-            else:
-                table = decode_lines(chunk, line_no)
-                blocks = _pack_lines(table, line_no, config.MAX_LINE_CHARS)
-            line_no += table.num_rows
-        yield chunk, error, table, blocks
-
-
-_T = TypeVar("_T")
-
-
-def _ahead(items: Iterator[_T]) -> Iterator[_T]:
-    """``items``, each made on a thread of its own while the caller works on the one before.
-
-    At most two items are alive at once (the caller's and the next), so memory stays bounded
-    by two chunks. Closing this generator stops the thread before the stream it reads closes."""
-    out: queue.Queue = queue.Queue()
-    slots = threading.Semaphore(2)
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            while True:
-                while not slots.acquire(timeout=0.05):
-                    if stop.is_set():
-                        return
-                if stop.is_set():
-                    return
-                try:
-                    item = next(items)
-                except StopIteration:
-                    out.put(("done", None))
-                    return
-                out.put(("item", item))
-        except BaseException as exc:  # handed to the caller, which raises it
-            out.put(("error", exc))
-
-    thread = threading.Thread(target=run, name="vedette-read", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = out.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
-            yield value
-            slots.release()
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _commit_chunk(
