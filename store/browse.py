@@ -168,7 +168,9 @@ def filter_sql(case: Case, flt: EventFilter) -> tuple[str, dict[str, Any]]:
             if not ok:
                 raise BrowseError(f"{f.column} holds {typ.lower()} values; {f.value!r} is not one")
     if flt.text:
-        parts.append("coalesce(raw, message, '') ILIKE $text ESCAPE '\\'")
+        # The raw lines are in compressed blocks: the search reads each block once and keeps the
+        # ids of the lines that match (store.rawblocks), rather than joining every line to its event.
+        parts.append(f"(source_id::BIGINT << 40) + line_no IN {rawblocks.matching_events_sql('text')}")
         params["text"] = _like(flt.text)
     return (" AND ".join(f"({p})" for p in parts) if parts else "TRUE"), params
 
@@ -177,7 +179,7 @@ def filter_columns(flt: EventFilter) -> set[str]:
     """The event columns ``filter_sql(flt)`` reads."""
     cols = {f.column for f in flt.fields}
     if flt.text:
-        cols |= {"raw", "message"}
+        cols |= {"line_no"}
     if flt.incident_id is not None:
         cols |= set(queries.SCOPE_COLUMNS)
     return cols

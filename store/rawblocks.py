@@ -51,13 +51,22 @@ RAW_BLOCKS_DDL = """CREATE TABLE raw_blocks (
     data BLOB NOT NULL             -- zstd frame: n uint32 lengths, then the lines' bytes
 )"""
 
-# Every stored line, unique on (source_id, block_no, line_no): see the module docstring.
-LINES_SQL = (
-    "(SELECT source_id, block_no, line_no, any_value(raw) AS raw FROM ("
-    "SELECT source_id, block_no, first_line - 1 + generate_subscripts(_l, 1) AS line_no, unnest(_l) AS raw "
-    f"FROM (SELECT source_id, block_no, first_line, {UDF_NAME}(data, n) AS _l FROM raw_blocks)"
-    ") GROUP BY source_id, block_no, line_no)"
+# Every stored line, one row each.
+ALL_LINES_SQL = (
+    "(SELECT source_id, block_no, first_line - 1 + generate_subscripts(_l, 1) AS line_no, unnest(_l) AS raw "
+    f"FROM (SELECT source_id, block_no, first_line, {UDF_NAME}(data, n) AS _l FROM raw_blocks))"
 )
+# The same, grouped so DuckDB knows it is unique on (source_id, block_no, line_no): see the
+# module docstring. The grouping costs a hash table of every line a query reads.
+LINES_SQL = f"(SELECT source_id, block_no, line_no, any_value(raw) AS raw FROM {ALL_LINES_SQL} GROUP BY ALL)"
+
+
+def matching_events_sql(pattern_param: str) -> str:
+    """A subquery of the event ids (``(source_id << 40) + line_no``, as the ``events`` view has
+    them) whose raw line is ILIKE the parameter: a full-text search reads every block once,
+    without the grouping a join to ``LINES_SQL`` would need."""
+    return (f"(SELECT (source_id::BIGINT << 40) + line_no FROM {ALL_LINES_SQL} "
+            f"WHERE raw ILIKE ${pattern_param} ESCAPE '\\')")
 
 
 def raw_join(alias: str = "e") -> str:

@@ -204,3 +204,21 @@ def test_files_ingest_in_parallel_and_a_copy_is_still_recognised(tmp_path: Path,
         assert result.events == sum(len(v) for v in expected.values())
         got = case.con.execute("SELECT source_id, list(raw ORDER BY line_no) FROM events GROUP BY 1").fetchall()
         assert sorted(lines for _, lines in got) == sorted(expected.values())
+
+
+def test_free_text_search_reads_the_raw_lines_out_of_their_blocks(tmp_path: Path) -> None:
+    from store import browse
+
+    lines = [f"Nov 14 10:00:{i % 60:02d} web{i % 3} sshd[{i}]: Failed password for user{i} from 192.0.2.1 port {i} ssh2"
+             for i in range(2000)]
+    lines[1500] = "Nov 14 10:00:00 gateway sshd[9]: Invalid user 100%_Legit from 192.0.2.9 port 1"
+    log = tmp_path / "auth.log"
+    log.write_text("\n".join(lines) + "\n")
+    with Case.open(tmp_path / "c.duckdb") as case:
+        ingest(case, [log], tz="UTC")
+        assert browse.count_events(case, browse.parse_filter("GATEWAY")) == 1  # the host: only in the raw line
+        assert browse.count_events(case, browse.parse_filter("100%_legit")) == 1  # % and _ are literal
+        assert browse.count_events(case, browse.parse_filter("100%%legit")) == 0
+        assert browse.count_events(case, browse.parse_filter("web1 sshd")) == len(range(1, 2000, 3)) - (1500 % 3 == 1)
+        page = browse.events_page(case, browse.parse_filter("gateway"))
+        assert [r["line_no"] for r in page.rows] == [1501]
