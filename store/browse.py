@@ -208,8 +208,8 @@ def events_relation(columns: set[str] | tuple[str, ...]) -> str:
     if not derived and not raw:
         return f"({union})"
     names = {"source_file": "path", "format": "format"}
-    extra = [f's."{names[c]}" AS "{c}"' for c in derived] + (["_r.raw::VARCHAR AS raw"] if raw else [])
-    joins = (" LEFT JOIN sources s ON s.id = e.source_id" if derived else "") + (rawblocks.raw_join("e") if raw else "")
+    extra = [f's."{names[c]}" AS "{c}"' for c in derived] + ([f"{rawblocks.raw_sql('e')} AS raw"] if raw else [])
+    joins = " LEFT JOIN sources s ON s.id = e.source_id" if derived else ""
     star = "e.* EXCLUDE (raw_block)" if raw else "e.*"
     return f"(SELECT {star}, {', '.join(extra)} FROM ({union}) e{joins})"
 

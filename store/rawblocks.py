@@ -13,12 +13,11 @@ own ``raw``) are stored empty.
 
 Three readers:
 
-- SQL: ``vedette_raw_lines(data, n)`` (a vectorised Python function every Vedette connection
-  registers) unpacks a block into a ``VARCHAR[]``; ``LINES_SQL`` is the relation of every line
-  keyed by (source_id, block_no, line_no), grouped so DuckDB knows the key is unique: a LEFT JOIN
-  to it that no query reads ``raw`` from is removed by the optimiser, so the ``events`` view
-  costs nothing extra unless ``raw`` is asked for, and a query for a few events' ``raw`` only
-  unpacks their blocks (DuckDB pushes the join's keys into the block scan).
+- SQL: ``vedette_raw(source_id, raw_block, line_no)`` (a vectorised Python function every Vedette
+  connection registers) is the ``events`` view's ``raw``: an expression, so a query that does not
+  read ``raw`` never calls it, and one that reads a few rows' unpacks only their blocks.
+  ``vedette_raw_lines(data, n)`` unpacks whole blocks into a ``VARCHAR[]`` for bulk reads
+  (``ALL_LINES_SQL``: the full-text search).
 - ``RawLines``: what the TUI and reports use to fill ``raw`` for a page of rows, unpacking each
   block once and keeping the last few.
 - ``pack``/``unpack`` themselves, for ingest, migrations and tests.
@@ -28,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -42,6 +41,7 @@ BLOCK_LINES = 512
 # zstd level 3: ~10x on syslog, at ~150 ms per million lines on one core (done beside the parse).
 LEVEL = 3
 UDF_NAME = "vedette_raw_lines"
+RAW_UDF = "vedette_raw"
 
 RAW_BLOCKS_DDL = """CREATE TABLE raw_blocks (
     source_id INTEGER NOT NULL,
@@ -56,23 +56,20 @@ ALL_LINES_SQL = (
     "(SELECT source_id, block_no, first_line - 1 + generate_subscripts(_l, 1) AS line_no, unnest(_l) AS raw "
     f"FROM (SELECT source_id, block_no, first_line, {UDF_NAME}(data, n) AS _l FROM raw_blocks))"
 )
-# The same, grouped so DuckDB knows it is unique on (source_id, block_no, line_no): see the
-# module docstring. The grouping costs a hash table of every line a query reads.
-LINES_SQL = f"(SELECT source_id, block_no, line_no, any_value(raw) AS raw FROM {ALL_LINES_SQL} GROUP BY ALL)"
+
+
+def raw_sql(alias: str = "e") -> str:
+    """The raw line of the rows of ``alias`` (which carry source_id, raw_block and line_no). An
+    expression, so a query that does not read it never calls it."""
+    return f"{RAW_UDF}({alias}.source_id, {alias}.raw_block, {alias}.line_no)"
 
 
 def matching_events_sql(pattern_param: str) -> str:
     """A subquery of the event ids (``(source_id << 40) + line_no``, as the ``events`` view has
-    them) whose raw line is ILIKE the parameter: a full-text search reads every block once,
-    without the grouping a join to ``LINES_SQL`` would need."""
+    them) whose raw line is ILIKE the parameter: a full-text search unpacks every block once, in
+    bulk, rather than line by line through ``vedette_raw``."""
     return (f"(SELECT (source_id::BIGINT << 40) + line_no FROM {ALL_LINES_SQL} "
             f"WHERE raw ILIKE ${pattern_param} ESCAPE '\\')")
-
-
-def raw_join(alias: str = "e") -> str:
-    """The LEFT JOIN that gives rows of ``alias`` (with source_id, raw_block, line_no) ``_r.raw``."""
-    return (f" LEFT JOIN {LINES_SQL} _r ON _r.source_id = {alias}.source_id AND _r.block_no = {alias}.raw_block "
-            f"AND _r.line_no = {alias}.line_no")
 
 
 _local = threading.local()
@@ -218,59 +215,101 @@ def _unpack_many(data: pa.Array, n: pa.Array) -> pa.Array:
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Make ``vedette_raw_lines`` known to ``con`` (and its cursors)."""
-    try:
-        con.create_function(UDF_NAME, _unpack_many, ["BLOB", "INTEGER"], "VARCHAR[]", type="arrow",
-                            side_effects=False)
-    except duckdb.Error as exc:
-        if "already" not in str(exc).lower():
-            raise
+    """Make ``vedette_raw_lines`` and ``vedette_raw`` known to ``con`` (and its cursors).
+
+    ``vedette_raw(source_id, raw_block, line_no)`` reads the blocks through a cursor of its own
+    (a connection to the same database: it sees what is committed), with a ``RawLines`` cache."""
+    reader = RawLines()
+    cursor = con.cursor()
+
+    def raw(source_id: pa.Array, raw_block: pa.Array, line_no: pa.Array) -> pa.Array:
+        arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in (source_id, raw_block, line_no)]
+        valid = np.ones(len(arrays[2]), dtype=bool)
+        for a in arrays:
+            if a.null_count:
+                valid &= ~np.asarray(a.is_null().to_numpy(zero_copy_only=False))
+        # The values buffers as they are (what a NULL slot holds does not matter: ``valid``);
+        # fill_null() would build a pa.scalar, which imports pandas.
+        cols = [np.frombuffer(a.buffers()[1], dtype=np.int32 if a.type == pa.int32() else np.int64)
+                [a.offset: a.offset + len(a)].astype(np.int64) for a in arrays]
+        return reader.gather(cursor, *cols, valid)
+
+    for name, fn, args, result in ((UDF_NAME, _unpack_many, ["BLOB", "INTEGER"], "VARCHAR[]"),
+                                   (RAW_UDF, raw, ["INTEGER", "INTEGER", "BIGINT"], "VARCHAR")):
+        try:
+            con.create_function(name, fn, args, result, type="arrow", side_effects=False, null_handling="special")
+        except duckdb.Error as exc:
+            if "already" not in str(exc).lower():
+                raise
 
 
 class RawLines:
-    """Fills ``raw`` for rows that carry ``source_id``, ``raw_block`` and ``line_no``, unpacking
-    each block once and keeping the ``keep`` most recently used."""
+    """Raw lines out of their blocks for rows that carry ``source_id``, ``raw_block`` and
+    ``line_no``: each block is fetched and unpacked once and the ``keep`` most recently used are
+    kept; a missing block is fetched with the ``ahead`` blocks after it (a scan in line order
+    then asks the case once per few thousand lines)."""
 
-    def __init__(self, keep: int = 64) -> None:
+    def __init__(self, keep: int = 64, ahead: int = 15) -> None:
         self._keep = keep
-        self._blocks: OrderedDict[tuple[int, int], tuple[int, pa.LargeStringArray]] = OrderedDict()
+        self._ahead = ahead
+        self._blocks: OrderedDict[int, tuple[int, pa.LargeStringArray]] = OrderedDict()
         self._lock = threading.Lock()
 
     def clear(self) -> None:
         with self._lock:
             self._blocks.clear()
 
-    def _get(self, con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[int, int]]) -> None:
-        missing = sorted({k for k in keys if k not in self._blocks})
+    def _load(self, con: duckdb.DuckDBPyConnection, keys: np.ndarray) -> None:
+        missing = [int(k) for k in keys if int(k) not in self._blocks]
         if missing:
+            want = np.unique(np.concatenate([np.asarray(missing, dtype=np.int64) + d for d in range(self._ahead + 1)]))
+            sids, bnos = want >> 32, want & 0xFFFFFFFF
+            # The ranges let DuckDB skip the row groups of other sources and blocks unread.
             found = con.execute(
                 "SELECT source_id, block_no, first_line, n, data FROM raw_blocks "
-                "WHERE (source_id, block_no) IN (SELECT unnest($s), unnest($b))",
-                {"s": [k[0] for k in missing], "b": [k[1] for k in missing]},
+                "WHERE source_id BETWEEN $s0 AND $s1 AND block_no BETWEEN $b0 AND $b1 "
+                "AND ((source_id::BIGINT << 32) + block_no) IN (SELECT unnest($k))",
+                {"k": want.tolist(), "s0": int(sids.min()), "s1": int(sids.max()),
+                 "b0": int(bnos.min()), "b1": int(bnos.max())},
             ).fetchall()
             for sid, bno, first, n, data in found:
-                self._blocks[(sid, bno)] = (first, unpack(data, n))
+                self._blocks[(int(sid) << 32) + int(bno)] = (int(first), unpack(data, n))
         for k in keys:
-            if k in self._blocks:
-                self._blocks.move_to_end(k)
-        while len(self._blocks) > max(self._keep, len(set(keys))):
+            if int(k) in self._blocks:
+                self._blocks.move_to_end(int(k))
+        while len(self._blocks) > max(self._keep, len(keys)):
             self._blocks.popitem(last=False)
+
+    def gather(self, con: duckdb.DuckDBPyConnection, source_id: np.ndarray, raw_block: np.ndarray,
+               line_no: np.ndarray, valid: np.ndarray) -> pa.LargeStringArray:
+        """The line of each row (NULL where ``valid`` is false or no block holds it), vectorised."""
+        n = len(line_no)
+        key = (source_id.astype(np.int64) << 32) + raw_block.astype(np.int64)
+        uniq = np.unique(key[valid])
+        if not len(uniq):
+            return pa.nulls(n, pa.large_string())
+        with self._lock:
+            self._load(con, uniq)
+            got = [self._blocks.get(int(k)) for k in uniq]
+        present = np.array([g is not None for g in got])
+        arrays = [g[1] if g is not None else pa.array([], pa.large_string()) for g in got]
+        firsts = np.array([g[0] if g is not None else 0 for g in got], dtype=np.int64)
+        sizes = np.array([len(a) for a in arrays], dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        pos = np.searchsorted(uniq, key).clip(0, len(uniq) - 1)
+        offset = line_no.astype(np.int64) - firsts[pos]
+        ok = valid & (uniq[pos] == key) & present[pos] & (offset >= 0) & (offset < sizes[pos])
+        # From buffers (pa.array() of numpy with a mask imports pandas: 0.3 s the first time).
+        values = np.ascontiguousarray(np.where(ok, starts[pos] + offset, 0), dtype=np.int64)
+        validity = pa.py_buffer(np.packbits(ok, bitorder="little"))
+        index = pa.Array.from_buffers(pa.int64(), n, [validity, pa.py_buffer(values)])
+        return pa.concat_arrays(arrays).take(index)
 
     def lines(self, con: duckdb.DuckDBPyConnection, refs: Sequence[tuple[int, int, int]]) -> list[str | None]:
         """The raw line of each (source_id, raw_block, line_no); None where none is stored."""
-        keys = [(int(s), int(b)) for s, b, _ in refs if s is not None and b is not None]
-        with self._lock:
-            self._get(con, keys)
-            out: list[str | None] = []
-            for s, b, line_no in refs:
-                got = self._blocks.get((int(s), int(b))) if s is not None and b is not None else None
-                if got is None or line_no is None:
-                    out.append(None)
-                    continue
-                first, arr = got
-                i = int(line_no) - first
-                out.append(arr[i].as_py() if 0 <= i < len(arr) else None)
-            return out
+        valid = np.array([all(v is not None for v in r) for r in refs], dtype=bool)
+        cols = [np.array([int(r[i]) if ok else 0 for r, ok in zip(refs, valid)], dtype=np.int64) for i in range(3)]
+        return self.gather(con, *cols, valid).to_pylist() if refs else []
 
     def fill(self, con: duckdb.DuckDBPyConnection, rows: list[dict]) -> list[dict]:
         """Set ``raw`` in each row dict from its ``source_id``/``raw_block``/``line_no``."""

@@ -259,7 +259,7 @@ def _event_table_ddl(name: str, create_as: str | None = None, zstd: tuple[str, .
 def events_view_sql(tables: tuple[str, ...] | None = None, layout: dict[str, tuple[str, ...]] | None = None) -> str:
     """The ``events`` view over ``tables`` (default: every table of this version), laid out as
     ``layout`` (default: this version's, whose ``raw`` comes from the blocks)."""
-    from store.rawblocks import raw_join
+    from store.rawblocks import raw_sql
 
     current = layout is None
     layout = EVENT_TABLES if layout is None else layout
@@ -272,7 +272,7 @@ def events_view_sql(tables: tuple[str, ...] | None = None, layout: dict[str, tup
         elif name == "format":
             select.append('s.format AS "format"')
         elif name == "raw" and current:
-            select.append('_r.raw::VARCHAR AS "raw"')
+            select.append(f'{raw_sql("e")} AS "raw"')
         elif any(name in layout[t] for t in tables):
             select.append(f'e."{name}"::{typ} AS "{name}"')
         else:
@@ -282,7 +282,6 @@ def events_view_sql(tables: tuple[str, ...] | None = None, layout: dict[str, tup
         + ("e.raw_block, " if current else "")
         + ", ".join(select)
         + f" FROM ({union}) e LEFT JOIN sources s ON s.id = e.source_id"
-        + (raw_join("e") if current else "")
     )
 
 
