@@ -16,8 +16,8 @@ Three readers:
 - SQL: ``vedette_raw(source_id, raw_block, line_no)`` (a vectorised Python function every Vedette
   connection registers) is the ``events`` view's ``raw``: an expression, so a query that does not
   read ``raw`` never calls it, and one that reads a few rows' unpacks only their blocks.
-  ``vedette_raw_lines(data, n)`` unpacks whole blocks into a ``VARCHAR[]`` for bulk reads
-  (``ALL_LINES_SQL``: the full-text search).
+  ``vedette_raw_text(data, n)`` (a block's lines back to back) and ``vedette_raw_lines(data,
+  n)`` (a ``VARCHAR[]``) unpack whole blocks for the full-text search (``matching_events_sql``).
 - ``RawLines``: what the TUI and reports use to fill ``raw`` for a page of rows, unpacking each
   block once and keeping the last few.
 - ``pack``/``unpack`` themselves, for ingest, migrations and tests.
@@ -42,6 +42,7 @@ BLOCK_LINES = 512
 LEVEL = 3
 UDF_NAME = "vedette_raw_lines"
 RAW_UDF = "vedette_raw"
+TEXT_UDF = "vedette_raw_text"
 
 RAW_BLOCKS_DDL = """CREATE TABLE raw_blocks (
     source_id INTEGER NOT NULL,
@@ -50,12 +51,6 @@ RAW_BLOCKS_DDL = """CREATE TABLE raw_blocks (
     n INTEGER NOT NULL,            -- lines first_line .. first_line + n - 1
     data BLOB NOT NULL             -- zstd frame: n uint32 lengths, then the lines' bytes
 )"""
-
-# Every stored line, one row each.
-ALL_LINES_SQL = (
-    "(SELECT source_id, block_no, first_line - 1 + generate_subscripts(_l, 1) AS line_no, unnest(_l) AS raw "
-    f"FROM (SELECT source_id, block_no, first_line, {UDF_NAME}(data, n) AS _l FROM raw_blocks))"
-)
 
 
 def raw_sql(alias: str = "e") -> str:
@@ -66,10 +61,15 @@ def raw_sql(alias: str = "e") -> str:
 
 def matching_events_sql(pattern_param: str) -> str:
     """A subquery of the event ids (``(source_id << 40) + line_no``, as the ``events`` view has
-    them) whose raw line is ILIKE the parameter: a full-text search unpacks every block once, in
-    bulk, rather than line by line through ``vedette_raw``."""
-    return (f"(SELECT (source_id::BIGINT << 40) + line_no FROM {ALL_LINES_SQL} "
-            f"WHERE raw ILIKE ${pattern_param} ESCAPE '\\')")
+    them) whose raw line is ILIKE the parameter (a ``%text%`` pattern): each block's text is
+    searched whole first, and only the blocks that hold a match are split into lines."""
+    like = f"ILIKE ${pattern_param} ESCAPE '\\'"
+    return (
+        "(SELECT (source_id::BIGINT << 40) + line_no FROM ("
+        "SELECT source_id, first_line - 1 + generate_subscripts(_l, 1) AS line_no, unnest(_l) AS raw FROM ("
+        f"SELECT source_id, first_line, {UDF_NAME}(data, n) AS _l FROM raw_blocks "
+        f"WHERE {TEXT_UDF}(data, n) {like})) WHERE raw {like})"
+    )
 
 
 _local = threading.local()
@@ -214,6 +214,18 @@ def _unpack_many(data: pa.Array, n: pa.Array) -> pa.Array:
     return pa.LargeListArray.from_arrays(offsets, child)
 
 
+def _block_texts(data: pa.Array, n: pa.Array) -> pa.Array:
+    """The SQL function ``vedette_raw_text``: each block's lines back to back in one string, a
+    cheap first pass for a search (only the blocks it finds are split into lines)."""
+    dec = _decompressor()
+    bodies = [memoryview(dec.decompress(d))[4 * int(k or 0):] if d is not None else b""
+              for d, k in zip(data.to_pylist(), n.to_pylist())]
+    sizes = np.fromiter((len(b) for b in bodies), dtype=np.int64, count=len(bodies))
+    offsets = np.zeros(len(bodies) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(len(bodies), pa.py_buffer(offsets), pa.py_buffer(b"".join(bodies)))
+
+
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """Make ``vedette_raw_lines`` and ``vedette_raw`` known to ``con`` (and its cursors).
 
@@ -235,6 +247,7 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         return reader.gather(cursor, *cols, valid)
 
     for name, fn, args, result in ((UDF_NAME, _unpack_many, ["BLOB", "INTEGER"], "VARCHAR[]"),
+                                   (TEXT_UDF, _block_texts, ["BLOB", "INTEGER"], "VARCHAR"),
                                    (RAW_UDF, raw, ["INTEGER", "INTEGER", "BIGINT"], "VARCHAR")):
         try:
             con.create_function(name, fn, args, result, type="arrow", side_effects=False, null_handling="special")
