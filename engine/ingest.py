@@ -295,7 +295,7 @@ def ingest(
 
 def _check_timezone(case: Case, tz: str) -> None:
     try:
-        case.con.execute("SELECT timezone($tz, TIMESTAMP '2000-01-01 00:00:00')", {"tz": tz}).fetchone()
+        case.con.execute("SELECT timezone($tz, TIMESTAMP '2000-01-01 00:00:00')", {"tz": tz}).fetchall()
     except Exception:
         raise IngestError(f"unknown time zone {tz!r} (use an IANA name such as Europe/Paris or UTC)") from None
 
@@ -449,7 +449,7 @@ class _Prefixed(io.RawIOBase):
 
 def _register_empty(case, path, fmt_name, fingerprint, fp_len, compression, st) -> int:
     with case.transaction() as con:
-        sid = con.execute("SELECT nextval('sources_id_seq')").fetchone()[0]
+        sid = con.execute("SELECT nextval('sources_id_seq')").fetchall()[0][0]
         con.execute(
             "INSERT INTO sources (id, path, format, fingerprint, fp_len, compression, size, mtime, status, "
             "first_ingested_at, ingested_at) VALUES ($id, $path, $fmt, $fp, $fl, $c, $size, $mtime, 'complete', now(), now())",
@@ -468,7 +468,7 @@ def _commit_chunk(
     con = case.con
     with case.transaction():
         if source_id is None:
-            source_id = con.execute("SELECT nextval('sources_id_seq')").fetchone()[0]
+            source_id = con.execute("SELECT nextval('sources_id_seq')").fetchall()[0][0]
             con.execute(
                 "INSERT INTO sources (id, path, format, fingerprint, fp_len, compression, size, mtime, "
                 "first_ingested_at, ingested_at) VALUES ($id, $path, $fmt, $fp, $fl, $c, $size, $mtime, now(), now())",
@@ -506,7 +506,7 @@ def _commit_chunk(
         total, ev, rej, skip = con.execute(
             "SELECT count(*), count(*) FILTER (_reject IS NULL AND _skip IS NULL), "
             "count(*) FILTER (_reject IS NOT NULL), count(*) FILTER (_reject IS NULL AND _skip IS NOT NULL) FROM _parsed"
-        ).fetchone()
+        ).fetchall()[0]
         if total != n or ev + rej + skip != n:
             raise RuntimeError(
                 f"format {fmt.name} returned {total} rows for {n} lines of {path} from line {line_no}: lines would be lost"

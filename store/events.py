@@ -18,10 +18,10 @@ from store.schema import DERIVED_EVENT_COLUMNS, EVENT_COLUMN_TYPES, EVENT_TABLES
 
 def source_id_for(con: duckdb.DuckDBPyConnection, path: str, format_name: str) -> int:
     """The id of the ``sources`` row for (path, format), made if needed (fingerprint 'external')."""
-    row = con.execute("SELECT id FROM sources WHERE path = $p AND format = $f", {"p": path, "f": format_name}).fetchone()
-    if row:
-        return int(row[0])
-    sid = int(con.execute("SELECT nextval('sources_id_seq')").fetchone()[0])
+    rows = con.execute("SELECT id FROM sources WHERE path = $p AND format = $f", {"p": path, "f": format_name}).fetchall()
+    if rows:
+        return int(rows[0][0])
+    sid = int(con.execute("SELECT nextval('sources_id_seq')").fetchall()[0][0])
     con.execute(
         "INSERT INTO sources (id, path, format, fingerprint, fp_len, status, note, first_ingested_at, ingested_at) "
         "VALUES ($id, $p, $f, 'external', 0, 'complete', 'written directly, not ingested', now(), now())",

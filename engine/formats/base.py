@@ -161,6 +161,7 @@ def run_format(
     chunk: pa.Table,
     max_line_chars: int,
     prior: str | None = None,
+    keep_raw: bool = False,
 ) -> None:
     """Parse ``chunk`` with ``fmt`` into the temp table ``_parsed`` on ``con``.
 
@@ -168,6 +169,11 @@ def run_format(
     decides itself (blank lines skipped, over-long lines rejected with only their start kept).
     ``prior`` is a SELECT of the events already stored from earlier chunks of the same file; the
     fixups see it as ``_prior`` (empty when there is none) to carry state across chunk edges.
+
+    A text format's ``raw`` is its line, which ingest keeps in raw blocks straight from the
+    chunk: ``_parsed`` then holds ``raw`` only for rejects (their own evidence), unless
+    ``keep_raw`` or a fixup reads it. A binary format's ``raw`` (what its SQL renders of a
+    record) is always kept.
     """
     binary = fmt.record_bytes > 0
     con.register("_records" if binary else "_chunk", chunk)
@@ -188,7 +194,11 @@ def run_format(
     unknown = [c for c in cols if c not in EVENT_COLUMN_TYPES and c not in ("_reject", "_skip")]
     if unknown:
         raise ValueError(f"format {fmt.name!r}: unknown output columns {unknown}")
-    casts = ", ".join(f'"{c}"::{EVENT_COLUMN_TYPES[c]} AS "{c}"' for c in cols if c in EVENT_COLUMN_TYPES)
+    keep_raw = keep_raw or binary or any("raw" in f for f in fmt.fixups)
+    casts = ", ".join(
+        f'"{c}"::{EVENT_COLUMN_TYPES[c]} AS "{c}"' if keep_raw or c != "raw"
+        else 'CASE WHEN _reject IS NOT NULL THEN "raw" END::VARCHAR AS "raw"'
+        for c in cols if c in EVENT_COLUMN_TYPES)
     if binary:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _parsed AS SELECT {casts}, _reject::VARCHAR AS _reject, "
@@ -252,7 +262,7 @@ def _parsed_rows(fmt: LogFormat, ctx: FileContext, chunk: Any, max_line_chars: i
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        run_format(con, fmt, ctx, chunk, max_line_chars)
+        run_format(con, fmt, ctx, chunk, max_line_chars, keep_raw=True)
         cur = con.execute("SELECT * FROM _parsed ORDER BY line_no")
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, r)) for r in cur.fetchall()]

@@ -89,7 +89,7 @@ def parse_into_duckdb(realdata: Path, rel: str, fmt: str) -> duckdb.DuckDBPyConn
                       head_lines=tuple(chunk.column("line").slice(0, 64).to_pylist()))
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    run_format(con, get_format(fmt), ctx, chunk, 1 << 20)
+    run_format(con, get_format(fmt), ctx, chunk, 1 << 20, keep_raw=True)
     return con
 
 
