@@ -390,17 +390,17 @@ def _ingest_file(
         # The next chunk is read, decompressed, split and its lines packed on another thread
         # while DuckDB parses and commits this one.
         with contextlib.closing(ahead(prepared(chunks, fmt, ctx, line_no))) as ready:
-            for chunk, error, table, blocks in ready:
-                if chunk:
+            for nbytes, error, table, blocks in ready:
+                if nbytes:
                     if fmt is None:
                         return FileProblem(path, "log format not recognised; name one with --format", cand.explicit)
                     source_id = _commit_chunk(
-                        case, source_id, path, fmt, fmt_name, ctx, chunk, table, blocks, offset, line_no,
+                        case, source_id, path, fmt, fmt_name, ctx, nbytes, table, blocks, offset, line_no,
                         fingerprint, fp_len, compression, st, counts,
                     )
                     read_any = True
                     n = counts["_last_lines"]
-                    offset += len(chunk)
+                    offset += nbytes
                     line_no += n
                     on_chunk(min(offset, st.st_size) if compression is None else 0)
                 if error:
@@ -461,7 +461,7 @@ def _register_empty(case, path, fmt_name, fingerprint, fp_len, compression, st) 
 
 def _commit_chunk(
     case: Case, source_id: int | None, path: str, fmt: LogFormat, fmt_name: str, ctx: FileContext,
-    chunk: bytes, table: pa.Table, blocks: list[rawblocks.Block] | None, offset: int, line_no: int,
+    nbytes: int, table: pa.Table, blocks: list[rawblocks.Block] | None, offset: int, line_no: int,
     fingerprint: str, fp_len: int, compression: str | None, st: os.stat_result, counts: dict,
 ) -> int:
     n = table.num_rows
@@ -515,7 +515,7 @@ def _commit_chunk(
             "UPDATE sources SET byte_offset = byte_offset + $nb, lines_read = lines_read + $n, "
             "events = events + $ev, rejected = rejected + $rej, skipped = skipped + $skip, "
             "ingested_at = now() WHERE id = $id",
-            {"nb": len(chunk), "n": n, "ev": ev, "rej": rej, "skip": skip, "id": source_id},
+            {"nb": nbytes, "n": n, "ev": ev, "rej": rej, "skip": skip, "id": source_id},
         )
         con.execute("DROP TABLE _parsed")
     counts["lines"] += n

@@ -285,6 +285,7 @@ def iter_chunks(stream: BinaryIO, chunk_bytes: int, growing: bool = False,
             overlong = False
         else:
             pending += data
+        data = b""  # not kept while the chunk is worked on
         cut = pending.rfind(b"\n")
         if cut < 0:
             if len(pending) > 2 * chunk_bytes:
