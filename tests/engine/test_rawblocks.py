@@ -18,7 +18,8 @@ from engine.formats.base import decode_lines, parse_bytes
 from engine.ingest import ingest
 from store import rawblocks
 from store.case import Case
-from store.schema import MIGRATIONS, _EVENT_TABLES_V11
+from store.schema import _EVENT_TABLES_V11
+from tests.test_store import _case_at_version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,18 +141,6 @@ def test_kill_9_during_block_writes_leaves_a_consistent_case(tmp_path: Path) -> 
         ingest(c, [log], tz="UTC")
         got = c.con.execute("SELECT line_no, raw FROM events ORDER BY line_no").fetchall()
     assert got == [(i, line) for i, line in enumerate(lines, 1)]
-
-
-def _case_at_version(path: Path, version: int) -> None:
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    for m in MIGRATIONS:
-        if m.version > version:
-            break
-        for statement in m.statements:
-            con.execute(statement)
-    con.execute("INSERT INTO meta VALUES ('schema_version', $v)", {"v": str(version)})
-    con.close()
 
 
 def test_migration_12_moves_every_raw_line_of_an_existing_case_into_blocks(tmp_path: Path) -> None:
