@@ -170,8 +170,9 @@ def filter_sql(case: Case, flt: EventFilter) -> tuple[str, dict[str, Any]]:
     if flt.text:
         # The raw lines are in compressed blocks: the search reads each block once and keeps the
         # ids of the lines that match (store.rawblocks), rather than joining every line to its event.
-        parts.append(f"(source_id::BIGINT << 40) + line_no IN {rawblocks.matching_events_sql('text')}")
+        parts.append(f"(source_id::BIGINT << 40) + line_no IN {rawblocks.matching_events_sql('text', 'needle')}")
         params["text"] = _like(flt.text)
+        params["needle"] = flt.text
     return (" AND ".join(f"({p})" for p in parts) if parts else "TRUE"), params
 
 

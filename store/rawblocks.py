@@ -16,8 +16,8 @@ Three readers:
 - SQL: ``vedette_raw(source_id, raw_block, line_no)`` (a vectorised Python function every Vedette
   connection registers) is the ``events`` view's ``raw``: an expression, so a query that does not
   read ``raw`` never calls it, and one that reads a few rows' unpacks only their blocks.
-  ``vedette_raw_text(data, n)`` (a block's lines back to back) and ``vedette_raw_lines(data,
-  n)`` (a ``VARCHAR[]``) unpack whole blocks for the full-text search (``matching_events_sql``).
+  ``vedette_raw_has(data, n, text)`` (may this block hold the text?) and ``vedette_raw_lines(data,
+  n)`` (the block as a ``VARCHAR[]``) serve the full-text search (``matching_events_sql``).
 - ``RawLines``: what the TUI and reports use to fill ``raw`` for a page of rows, unpacking each
   block once and keeping the last few.
 - ``pack``/``unpack`` themselves, for ingest, migrations and tests.
@@ -42,7 +42,7 @@ BLOCK_LINES = 512
 LEVEL = 3
 UDF_NAME = "vedette_raw_lines"
 RAW_UDF = "vedette_raw"
-TEXT_UDF = "vedette_raw_text"
+HAS_UDF = "vedette_raw_has"
 
 RAW_BLOCKS_DDL = """CREATE TABLE raw_blocks (
     source_id INTEGER NOT NULL,
@@ -59,16 +59,18 @@ def raw_sql(alias: str = "e") -> str:
     return f"{RAW_UDF}({alias}.source_id, {alias}.raw_block, {alias}.line_no)"
 
 
-def matching_events_sql(pattern_param: str) -> str:
+def matching_events_sql(pattern_param: str, needle_param: str) -> str:
     """A subquery of the event ids (``(source_id << 40) + line_no``, as the ``events`` view has
-    them) whose raw line is ILIKE the parameter (a ``%text%`` pattern): each block's text is
-    searched whole first, and only the blocks that hold a match are split into lines."""
+    them) whose raw line is ILIKE the ``pattern_param`` (a ``%text%`` pattern of the literal
+    ``needle_param``). Each block is first asked, in Python, whether it may hold the text at all
+    (``vedette_raw_has``: no strings cross into DuckDB); only the blocks that may are split into
+    lines for DuckDB's ILIKE, which decides."""
     like = f"ILIKE ${pattern_param} ESCAPE '\\'"
     return (
         "(SELECT (source_id::BIGINT << 40) + line_no FROM ("
         "SELECT source_id, first_line - 1 + generate_subscripts(_l, 1) AS line_no, unnest(_l) AS raw FROM ("
         f"SELECT source_id, first_line, {UDF_NAME}(data, n) AS _l FROM raw_blocks "
-        f"WHERE {TEXT_UDF}(data, n) {like})) WHERE raw {like})"
+        f"WHERE {HAS_UDF}(data, n, ${needle_param}))) WHERE raw {like})"
     )
 
 
@@ -214,16 +216,22 @@ def _unpack_many(data: pa.Array, n: pa.Array) -> pa.Array:
     return pa.LargeListArray.from_arrays(offsets, child)
 
 
-def _block_texts(data: pa.Array, n: pa.Array) -> pa.Array:
-    """The SQL function ``vedette_raw_text``: each block's lines back to back in one string, a
-    cheap first pass for a search (only the blocks it finds are split into lines)."""
+def _blocks_may_hold(data: pa.Array, n: pa.Array, needle: pa.Array) -> pa.Array:
+    """The SQL function ``vedette_raw_has``: whether each block may hold ``needle`` in any case.
+
+    ASCII letters are folded here; a block with any non-ASCII byte, or a needle with one, is
+    always a candidate (Unicode case folding is left to DuckDB's ILIKE, which decides after)."""
     dec = _decompressor()
-    bodies = [memoryview(dec.decompress(d))[4 * int(k or 0):] if d is not None else b""
-              for d, k in zip(data.to_pylist(), n.to_pylist())]
-    sizes = np.fromiter((len(b) for b in bodies), dtype=np.int64, count=len(bodies))
-    offsets = np.zeros(len(bodies) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    return pa.LargeStringArray.from_buffers(len(bodies), pa.py_buffer(offsets), pa.py_buffer(b"".join(bodies)))
+    text = needle[0].as_py() if len(needle) else ""
+    key = text.encode("utf-8").lower()
+    ascii_needle = key.isascii()
+    out = np.zeros(len(data), dtype=bool)
+    for i, (d, k) in enumerate(zip(data.to_pylist(), n.to_pylist())):
+        if d is None:
+            continue
+        body = memoryview(dec.decompress(d))[4 * int(k or 0):].tobytes()
+        out[i] = not ascii_needle or not body.isascii() or key in body.lower()
+    return pa.Array.from_buffers(pa.bool_(), len(out), [None, pa.py_buffer(np.packbits(out, bitorder="little"))])
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
@@ -247,7 +255,7 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
         return reader.gather(cursor, *cols, valid)
 
     for name, fn, args, result in ((UDF_NAME, _unpack_many, ["BLOB", "INTEGER"], "VARCHAR[]"),
-                                   (TEXT_UDF, _block_texts, ["BLOB", "INTEGER"], "VARCHAR"),
+                                   (HAS_UDF, _blocks_may_hold, ["BLOB", "INTEGER", "VARCHAR"], "BOOLEAN"),
                                    (RAW_UDF, raw, ["INTEGER", "INTEGER", "BIGINT"], "VARCHAR")):
         try:
             con.create_function(name, fn, args, result, type="arrow", side_effects=False, null_handling="special")

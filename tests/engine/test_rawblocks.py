@@ -211,3 +211,22 @@ def test_free_text_search_reads_the_raw_lines_out_of_their_blocks(tmp_path: Path
         assert browse.count_events(case, browse.parse_filter("web1 sshd")) == len(range(1, 2000, 3)) - (1500 % 3 == 1)
         page = browse.events_page(case, browse.parse_filter("gateway"))
         assert [r["line_no"] for r in page.rows] == [1501]
+
+
+def test_the_block_prefilter_never_changes_what_the_search_finds(tmp_path: Path) -> None:
+    from store import browse
+
+    lines = [f"Nov 14 10:00:{i % 60:02d} h sshd[{i}]: Failed password for u{i} from 192.0.2.1 port {i} ssh2"
+             for i in range(3 * rawblocks.BLOCK_LINES)]
+    lines[10] = "Nov 14 10:00:00 h sshd[1]: Invalid user ÜBERPRÜFUNG from 192.0.2.9 port 1"
+    lines[700] = "Nov 14 10:00:00 h sshd[2]: Invalid user \u212aelvin from 192.0.2.9 port 2"  # KELVIN SIGN
+    lines[1200] = "Nov 14 10:00:00 h sshd[3]: Invalid user MiXeD from 192.0.2.9 port 3"
+    log = tmp_path / "auth.log"
+    log.write_text("\n".join(lines) + "\n")
+    with Case.open(tmp_path / "c.duckdb") as case:
+        ingest(case, [log], tz="UTC")
+        for text in ("überprüfung", "kelvin", "mixed", "MIXED", "port 1\\", "nothing here", "u1"):
+            reference = case.con.execute("SELECT count(*) FROM events WHERE raw ILIKE $p ESCAPE '\\'",
+                                         {"p": browse._like(text)}).fetchall()[0][0]
+            assert browse.count_events(case, browse.parse_filter(text)) == reference, text
+        assert browse.count_events(case, browse.parse_filter("mixed")) == 1
