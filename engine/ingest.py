@@ -21,7 +21,7 @@ import io
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -461,7 +461,7 @@ def _register_empty(case, path, fmt_name, fingerprint, fp_len, compression, st) 
 
 def _commit_chunk(
     case: Case, source_id: int | None, path: str, fmt: LogFormat, fmt_name: str, ctx: FileContext,
-    nbytes: int, table: pa.Table, blocks: list[rawblocks.Block] | None, offset: int, line_no: int,
+    nbytes: int, table: pa.Table, blocks: Future | None, offset: int, line_no: int,
     fingerprint: str, fp_len: int, compression: str | None, st: os.stat_result, counts: dict,
 ) -> int:
     n = table.num_rows
@@ -487,7 +487,9 @@ def _commit_chunk(
         cols = [c for c in stored if c in present]
         quoted = ", ".join(f'"{c}"' for c in cols)
         # The raw lines go to blocks (a binary format's raw is what its SQL rendered of a record).
-        if blocks is None:
+        if blocks is not None:
+            blocks = blocks.result()  # packed on the read-ahead thread while DuckDB parsed
+        else:
             rendered = con.sql("SELECT raw FROM _parsed ORDER BY line_no").to_arrow_table().column(0)
             blocks = rawblocks.pack(rendered, line_no)
         base = rawblocks.next_block_no(con, source_id) if line_no > 1 else 0

@@ -10,6 +10,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import TypeVar
 
 import pyarrow as pa
@@ -62,23 +63,35 @@ def pack_lines(table, first_line: int, limit: int) -> list[rawblocks.Block]:
 
 
 def prepared(chunks: Iterator[tuple[bytes, str | None]], fmt: LogFormat | None, ctx: FileContext,
-              line_no: int) -> Iterator[tuple[int, str | None, pa.Table | None, list[rawblocks.Block] | None]]:
-    """Each chunk's size in bytes with its lines as an Arrow table and, for text, its raw blocks (a binary
-    format's raw is what its SQL renders of a record: packed after the parse)."""
+             line_no: int) -> Iterator[tuple[int, str | None, pa.Table | None, Future | None]]:
+    """Each chunk's size in bytes, its lines as an Arrow table and, for text, a future of its raw
+    blocks (a binary format's raw is what its SQL renders of a record: packed after the parse).
+
+    The blocks are packed after the chunk is handed over, when this generator is next resumed
+    (by ``ahead``'s thread, at once): DuckDB starts parsing a chunk without waiting for them."""
     for chunk, error in chunks:
-        table = blocks = None
+        table = None
+        blocks: Future | None = None
         if chunk and fmt is not None:
             if fmt.parse_records is not None:
                 table = fmt.parse_records(chunk, line_no, ctx)
             else:
                 table = decode_lines(chunk, line_no)
-                blocks = pack_lines(table, line_no, config.MAX_LINE_CHARS)
+                blocks = Future()
+        first = line_no
+        if table is not None:
             line_no += table.num_rows
         # The chunk's size, not its bytes: the table holds what is needed of them, and a 64 MiB
         # bytes object kept beside the table of the chunk before was a quarter of peak memory.
         size = len(chunk)
         del chunk
         yield size, error, table, blocks
+        if blocks is not None:
+            try:
+                blocks.set_result(pack_lines(table, first, config.MAX_LINE_CHARS))
+            except BaseException as exc:  # the caller's result() raises it
+                blocks.set_exception(exc)
+        table = None
 
 
 _T = TypeVar("_T")

@@ -119,7 +119,7 @@ def pack(lines: pa.Array, first_line: int, block_lines: int = BLOCK_LINES) -> li
     for a in range(0, len(off) - 1, block_lines):
         b = min(a + block_lines, len(off) - 1)
         lens = np.diff(off[a: b + 1]).astype("<u4").tobytes()
-        out.append(Block(first_line + a, b - a, comp.compress(lens + bytes(data[off[a]: off[b]]))))
+        out.append(Block(first_line + a, b - a, comp.compress(b"".join((lens, data[off[a]: off[b]])))))
     return out
 
 
