@@ -1,6 +1,7 @@
-"""Reading ahead: the next chunk of a file is read, decompressed, split into lines and packed
-into raw blocks on a thread of its own while DuckDB parses and commits the one before (DuckDB and
-zstd let go of the GIL, so the two cores work at once); and the gates that keep files which start
+"""Reading ahead: on a thread of its own, the next chunk of a file is read, decompressed and
+split into lines while DuckDB parses and commits the one before, and a chunk's raw blocks are
+packed while DuckDB parses it (DuckDB and zstd let go of the GIL, so the two cores work at
+once); and the gates that keep files which start
 alike (a copy, a rotated file) one after the other when an ingest reads files in parallel."""
 
 from __future__ import annotations
@@ -51,8 +52,7 @@ def start_key(cand: Candidate) -> bytes:
         return os.fsencode(str(cand.path))
 
 
-
-def pack_lines(table, first_line: int, limit: int) -> list[rawblocks.Block]:
+def pack_lines(table: pa.Table, first_line: int, limit: int) -> list[rawblocks.Block]:
     """The chunk's lines as raw blocks; an over-long line (a reject, which keeps its own start) is
     stored empty."""
     lines = table.column("line")
