@@ -92,6 +92,8 @@ async def test_the_console_fills_while_the_ingest_runs(tmp_path, make_app, small
         assert app.screen.query_one("JobBar").has_class("-running")
         overview = app.screen
         await wait_for(pilot, lambda: shows_events(overview, first))
+        case_box = str(overview.query_one("#case-box").content)
+        assert "the ingest is running" in case_box and "press R" not in case_box
         await pilot.press("3")
         await pilot.pause()
         pane = app.screen.query_one("#events-browser")

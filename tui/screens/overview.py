@@ -120,9 +120,11 @@ class OverviewScreen(VedetteScreen):
             text.append(f"{t.incidents} incident(s), analysed {when} UTC in {t.run_seconds or 0:.1f}s\n")
             text.append("triage    ", style="bold")
             text.append(f"{t.triaged} of {t.incidents} incident(s) triaged · {t.suppressions} suppression(s)")
+        elif self.app.job is not None:
+            text.append(f"not analysed yet: the {self.app.job.name} is running", style="yellow")
         else:
             text.append("not analysed yet: press R to analyse", style="yellow")
-        if t.events == 0:
+        if t.events == 0 and self.app.job is None:
             text.append("\n\nThis case is empty: press I to ingest log files or folders.", style="yellow")
         self.query_one("#case-box", Static).update(text)
 
