@@ -186,9 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         seen = [t for t, inc in follow.incidents if ATTACKER in inc.get("src_ips", []) and inc["change"] == "new"]
         attack_s = seen[0] - attack_first if seen else None
 
-    import duckdb
+    from store.case import Case  # the events view reads raw lines with Vedette's own function
 
-    con = duckdb.connect(str(db), read_only=True)
+    con = Case.open(db, read_only=True).con
     rows = dict((r[0], r[1:]) for r in con.execute(
         "SELECT source_file, count(*), count(DISTINCT raw) FROM events GROUP BY 1").fetchall())
     rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
