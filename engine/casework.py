@@ -227,17 +227,22 @@ def sample_logs_dir() -> Path:
 DEMO_SKIP = frozenset({"gen", "__pycache__"})
 
 
-def run_demo(db: str, *, ingest_progress: Callable[[IngestProgress], None] | None = None,
-             analysis_progress: Callable[[StageProgress], None] | None = None,
-             ingested: Callable[[IngestRun], None] | None = None) -> CaseRun:
-    """The sample logs into a fresh case ``db`` (an old one is replaced), analysed."""
+def demo_folders(db: str) -> tuple[Path, list[str]]:
+    """The demo's case ``db`` removed (it is made afresh) and the sample logs' host folders to
+    ingest into it: not the generator's package, README and truth.json beside them."""
     logs = sample_logs_dir()
     for stale in (Path(db), Path(db + ".wal")):
         if stale.exists():
             stale.unlink()
+    return logs, [str(p) for p in sorted(logs.iterdir()) if p.is_dir() and p.name not in DEMO_SKIP]
+
+
+def run_demo(db: str, *, ingest_progress: Callable[[IngestProgress], None] | None = None,
+             analysis_progress: Callable[[StageProgress], None] | None = None,
+             ingested: Callable[[IngestRun], None] | None = None) -> CaseRun:
+    """The sample logs into a fresh case ``db`` (an old one is replaced), analysed."""
+    logs, folders = demo_folders(db)
     # The sample logs are written in UTC; the reader's zone must not shift them.
-    # The hosts' folders, not the generator's package, README and truth.json beside them.
-    folders = [str(p) for p in sorted(logs.iterdir()) if p.is_dir() and p.name not in DEMO_SKIP]
     run = open_paths(db, folders, tz="UTC", ingest_progress=ingest_progress,
                      analysis_progress=analysis_progress, ingested=ingested)
     return CaseRun(db, run.ingest, run.analysis, logs)

@@ -213,13 +213,18 @@ def cmd_open(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from engine.casework import run_demo
+    """``vedette demo``: the sample logs into a fresh case. At a terminal the console opens at once
+    and ingests them (in UTC, as they were written), then analyses, in its job bar."""
+    from engine.casework import demo_folders, run_demo
     from tui import printing
 
+    if not args.headless and _interactive():
+        from tui.app import run as run_app
+
+        _, folders = demo_folders(args.db)
+        return run_app(args.db, ingest=folders, tz="UTC")
     run = _with_progress(run_demo, args.db)
     code = EXIT_USAGE if run.ingest.result.errors else EXIT_OK
-    if not args.headless and _interactive():
-        return _open_tui(args.db) or code
     _show_incidents(args.db, False, run.analysis)
     printing.print_demo_next(args.db, run.logs)
     return code

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import io
 import threading
+from pathlib import Path
 from datetime import datetime, timedelta
 
 import pytest
@@ -196,3 +197,28 @@ def test_vedette_path_naming_no_file_says_so_on_the_terminal(tmp_path, monkeypat
         code = cli.main([str(tmp_path / "typo.log"), "--db", str(tmp_path / "c.duckdb")])
     assert code == 1
     assert "typo.log: no such file or directory" in err.getvalue() and "holds no events" in err.getvalue()
+
+
+def test_vedette_demo_at_a_terminal_opens_the_console_on_a_fresh_case(tmp_path, monkeypatch):
+    import engine.casework
+    import tui.app
+    from tui import cli
+
+    db = tmp_path / "demo.duckdb"
+    db.write_bytes(b"an old case")  # the demo starts afresh
+    opened = []
+
+    def fake_run(db_path, **kwargs):
+        opened.append((db_path, kwargs))
+        assert not db.exists()
+        return 0
+
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(tui.app, "run", fake_run)
+    monkeypatch.setattr(engine.casework, "run_demo", lambda *a, **k: pytest.fail("ingested before the console"))
+    assert cli.main(["demo", "--db", str(db)]) == 0
+    (path, kwargs), = opened
+    folders = kwargs["ingest"]
+    assert path == str(db) and kwargs["tz"] == "UTC"
+    assert folders and all(Path(f).is_dir() for f in folders)
+    assert {Path(f).name for f in folders} >= {"bastion", "web1"} and "gen" not in {Path(f).name for f in folders}
