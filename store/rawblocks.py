@@ -8,8 +8,8 @@ its source) and its line number (its index is ``line_no - first_line``).
 
 A block's frame holds ``n`` little-endian uint32 lengths, then the lines' UTF-8 bytes back to
 back (lines never hold a newline; ``decode_lines`` already made invalid UTF-8 and NUL visible).
-Lines of the range that are not events (blank, skipped, rejected, over-long: rejects keep their
-own ``raw``) are stored empty.
+Every line of the range is stored, events or not, except over-long lines (rejects, which keep
+their own start in ``rejects.raw``): those are stored empty.
 
 Three readers:
 
@@ -18,8 +18,8 @@ Three readers:
   read ``raw`` never calls it, and one that reads a few rows' unpacks only their blocks.
   ``vedette_raw_has(data, n, text)`` (may this block hold the text?) and ``vedette_raw_lines(data,
   n)`` (the block as a ``VARCHAR[]``) serve the full-text search (``matching_events_sql``).
-- ``RawLines``: what the TUI and reports use to fill ``raw`` for a page of rows, unpacking each
-  block once and keeping the last few.
+- ``RawLines``: fills ``raw`` for rows that carry their block (reports do, and ``vedette_raw`` is
+  one), unpacking each block once and keeping the last few.
 - ``pack``/``unpack`` themselves, for ingest, migrations and tests.
 """
 
@@ -111,15 +111,18 @@ class Block:
     data: bytes
 
 
+def _frame(lens: np.ndarray, body: memoryview) -> bytes:
+    """One block's zstd frame: its lines' lengths as little-endian uint32, then their bytes."""
+    return _compressor().compress(b"".join((lens.astype("<u4").tobytes(), body)))
+
+
 def pack(lines: pa.Array, first_line: int, block_lines: int = BLOCK_LINES) -> list[Block]:
     """Blocks of the consecutive lines ``first_line, first_line + 1, ...`` (NULL stored empty)."""
     off, data = _offsets_and_data(lines)
-    comp = _compressor()
     out = []
     for a in range(0, len(off) - 1, block_lines):
         b = min(a + block_lines, len(off) - 1)
-        lens = np.diff(off[a: b + 1]).astype("<u4").tobytes()
-        out.append(Block(first_line + a, b - a, comp.compress(b"".join((lens, data[off[a]: off[b]])))))
+        out.append(Block(first_line + a, b - a, _frame(np.diff(off[a: b + 1]), data[off[a]: off[b]])))
     return out
 
 
@@ -132,16 +135,15 @@ def pack_sparse(line_nos: np.ndarray, lines: pa.Array, block_lines: int = BLOCK_
         raise ValueError("two lines with the same line number")
     taken = lines.take(pa.array(order))
     off, data = _offsets_and_data(taken)
-    comp = _compressor()
     out = []
     i = 0
     while i < len(nos):
         first = int(nos[i])
         j = int(np.searchsorted(nos, first + block_lines, side="left"))
         span = int(nos[j - 1]) - first + 1
-        lens = np.zeros(span, dtype="<u4")
+        lens = np.zeros(span, dtype=np.int64)
         lens[nos[i:j] - first] = np.diff(off[i: j + 1])
-        out.append(Block(first, span, comp.compress(lens.tobytes() + bytes(data[off[i]: off[j]]))))
+        out.append(Block(first, span, _frame(lens, data[off[i]: off[j]])))
         i = j
     return out
 
@@ -275,10 +277,6 @@ class RawLines:
         self._ahead = ahead
         self._blocks: OrderedDict[int, tuple[int, pa.LargeStringArray]] = OrderedDict()
         self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._blocks.clear()
 
     def _load(self, con: duckdb.DuckDBPyConnection, keys: np.ndarray) -> None:
         missing = [int(k) for k in keys if int(k) not in self._blocks]
