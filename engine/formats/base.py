@@ -116,10 +116,11 @@ def decode_lines(data: bytes, first_line_no: int) -> pa.Table:
     """
     if b"\x00" in data:
         data = data.replace(b"\x00", b"\\x00")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        data = data.decode("utf-8", "backslashreplace").encode("utf-8")
+    if not data.isascii():  # ASCII is valid UTF-8; isascii() is ten times cheaper than decoding
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            data = data.decode("utf-8", "backslashreplace").encode("utf-8")
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     ends = newlines + 1
     if len(data) and (not len(ends) or ends[-1] != len(data)):
@@ -128,6 +129,7 @@ def decode_lines(data: bytes, first_line_no: int) -> pa.Table:
     n = len(offsets) - 1
     # Arrays are built from buffers: pa.array()/pa.table() would import pandas (0.3 s a process).
     raw = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    # (Removing the newlines with bytes.replace and shifting the offsets measured slower.)
     lines = pc.utf8_rtrim(raw, "\r\n")
     line_nos = pa.Array.from_buffers(
         pa.int64(), n, [None, pa.py_buffer(np.arange(first_line_no, first_line_no + n, dtype=np.int64))]
