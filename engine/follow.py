@@ -87,6 +87,7 @@ class Follower:
         self._rate: deque[tuple[float, int]] = deque()
         self._exclude = {os.path.abspath(case.path), os.path.abspath(case.path) + ".wal"}
         self.analysing = False
+        self._next_rescan = 0.0  # monotonic time of the next full look at the paths when idle
 
     # --- control (any thread) -------------------------------------------------------------
 
@@ -140,12 +141,13 @@ class Follower:
                     self._tick(set())
                     continue
                 for changes in watchfiles.watch(
-                    *roots, watch_filter=None, debounce=config.FOLLOW_DEBOUNCE_MS, step=50,
+                    *roots, watch_filter=None, debounce=config.FOLLOW_DEBOUNCE_MS, step=config.FOLLOW_STEP_MS,
                     stop_event=self._stop, rust_timeout=config.FOLLOW_TICK_MS, yield_on_timeout=True,
                     recursive=recursive, raise_interrupt=True, force_polling=self.force_polling,
                     ignore_permission_denied=True,
                 ):
-                    self._tick(changes)
+                    if not self._tick(changes):
+                        continue
                     new_roots = self._roots()
                     if new_roots != (roots, recursive):
                         roots, recursive = new_roots
@@ -157,15 +159,21 @@ class Follower:
             worker.join()
             self._emit(FollowEvent("stopped"))
 
-    def _tick(self, changes: set) -> None:
+    def _tick(self, changes: set) -> bool:
+        """Act on ``changes`` (empty on an idle wake-up); False when there was nothing to look at."""
         changed = {os.path.abspath(p) for _, p in changes}
         deleted = {os.path.abspath(p) for c, p in changes if c.name == "deleted"}
         added = {os.path.abspath(p) for c, p in changes if c.name == "added"}
         if self._paused.is_set():
             self._pending |= changed
-            return
+            return bool(changed)
         changed |= self._pending
         self._pending.clear()
+        mono = time.monotonic()
+        if (not changed and mono < self._next_rescan
+                and not any(f.settling for f in self._files.values())):
+            return False  # idle: nothing changed, nothing waits for its last line
+        self._next_rescan = mono + config.FOLLOW_RESCAN_S
         followed = self._followed(added)
         for path in sorted(deleted):
             if path in self._files and not os.path.exists(path):
@@ -177,6 +185,7 @@ class Follower:
                or (self._files[p].settling and self._mtime(p) < now - config.FOLLOW_SETTLE_S)]
         if due:
             self._ingest(due)
+        return True
 
     # --- which files ------------------------------------------------------------------------
 

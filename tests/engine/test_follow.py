@@ -142,6 +142,33 @@ def test_a_torn_last_line_waits_for_its_end(tmp_path, case) -> None:
     stored_once(case, [first, line])
 
 
+def test_an_idle_follow_does_not_look_at_its_paths_on_every_wake_up(tmp_path, case, monkeypatch) -> None:
+    """Idle CPU: with nothing changed and nothing settling, a wake-up expands no globs or folders;
+    a full look comes only every FOLLOW_RESCAN_S, and a change is still read at once."""
+    from engine import config, follow as follow_mod
+
+    monkeypatch.setattr(config, "FOLLOW_TICK_MS", 100)
+    monkeypatch.setattr(config, "FOLLOW_RESCAN_S", 60.0, raising=False)
+    looks = []
+    real = follow_mod.expand_paths
+    monkeypatch.setattr(follow_mod, "expand_paths", lambda *a, **k: (looks.append(1), real(*a, **k))[1])
+    live = tmp_path / "auth.log"
+    append(live, [ordinary_auth(0)])
+    old = time.time() - 60  # written long ago: nothing settles
+    os.utime(live, (old, old))
+    run = Running(case, [live], analyse=False)
+    try:
+        wait_for(lambda: run.count() == 1)
+        time.sleep(0.5)  # the first wake-ups make the first full look
+        before = len(looks)
+        time.sleep(1.5)  # about 15 idle wake-ups
+        assert len(looks) == before, "an idle wake-up expanded the paths"
+        append(live, [ordinary_auth(1)])
+        wait_for(lambda: run.count() == 2)
+    finally:
+        run.stop()
+
+
 def test_folders_and_globs_pick_up_files_created_later_and_deletion_is_reported(tmp_path, case) -> None:
     web = tmp_path / "nginx"
     web.mkdir()
