@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     con = Case.open(db, read_only=True).con
     rows = dict((r[0], r[1:]) for r in con.execute(
         "SELECT source_file, count(*), count(DISTINCT raw) FROM events GROUP BY 1").fetchall())
-    rejects = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
     analyses = [s for s in follow.stats if s["kind"] == "analysis"]
     inc_times = [s["seconds"] for s in analyses if s.get("mode") == "incremental"]
     con.close()

@@ -301,8 +301,8 @@ def main() -> int:
     from store.case import Case
 
     with Case.open(path) as case:
-        n = case.con.execute("SELECT count(*) FROM events").fetchone()[0]
-        runs = case.con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        n = case.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        runs = case.con.execute("SELECT count(*) FROM runs").fetchall()[0][0]
     if not runs:
         analyse(path)
     print(f"case {path}: {n:,} events; {os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.1f}", flush=True)

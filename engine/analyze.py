@@ -289,7 +289,7 @@ def store_run(case: Case, run_id: str, started: datetime, scores: dict[str, scor
              for kind, ks in scores.items()}
     run_counts = {"sessions": counts, "incidents": len(found),
                   "suppressed_sessions": sum(1 for ks in scores.values() for r in ks.rules if "suppressed" in r),
-                  "events": con.execute("SELECT count(*) FROM events").fetchone()[0],
+                  "events": con.execute("SELECT count(*) FROM events").fetchall()[0][0],
                   "flagged_sessions": sum(1 for ks in scores.values() for c in ks.category
                                           if c not in (None, "background_noise"))}
     try:
@@ -382,7 +382,7 @@ def incident_key(inc: Incident) -> str:
 
 
 def latest_run_id(case: Case) -> str | None:
-    row = case.con.execute("SELECT run_id FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchone()
+    row = next(iter(case.con.execute("SELECT run_id FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchall()), None)
     return row[0] if row else None
 
 

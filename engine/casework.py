@@ -109,7 +109,7 @@ def analyse_case(db: str, *, llm="auto", progress: Callable[[StageProgress], Non
     elif parquet or spark_master:
         raise CaseInputError("--parquet and --spark-master go with --engine spark")
     with Case.open(db) as case:
-        if backend is None and case.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
+        if backend is None and case.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0:
             raise CaseInputError(f"case {db} holds no events: ingest logs first (vedette ingest PATH --db {db})")
         if backend is None:
             return analyze(case, llm=llm, progress=progress, geoip=geoip)

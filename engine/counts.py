@@ -109,13 +109,13 @@ def grouped_sql(where: str, group: str, limit: int | None = None) -> str:
 
 def auth_counts(con: Any, where: str, params: dict[str, Any]) -> AuthCounts:
     """The ``AuthCounts`` of the events ``where`` (with ``params``) selects, in one scan."""
-    row = con.execute(
+    row = next(iter(con.execute(
         f"WITH {_events_sql(where)} "
         f"SELECT coalesce(sum(a), 0), coalesce(sum(al), 0), coalesce(sum(fl), 0), coalesce(sum(s), 0) FROM ("
         f"SELECT src_ip, {attempts_sql('is_ssh')} AS a, count(*) FILTER ({ATTEMPT_LINE} AND is_ssh) AS al, "
         f"{FAILURE_LINES} AS fl, count(*) FILTER ({SUCCESS_LINE} AND is_ssh) AS s FROM ev GROUP BY src_ip)",
         params,
-    ).fetchone()
+    ).fetchall()), None)
     return AuthCounts(*(int(v) for v in row))
 
 

@@ -400,7 +400,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def _rare_accounts(con) -> set[str]:
     """Accounts that at most CAMPAIGN_RARE_ACCOUNT_SOURCES sources log in to over the whole case."""
-    built = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_succ'").fetchone()[0]
+    built = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = '_succ'").fetchall()[0][0]
     if not built:  # engine.sessions.build_ssh did not run: no SSH logins either
         return set()
     rows = con.execute(

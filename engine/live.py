@@ -133,7 +133,7 @@ class LiveAnalysis:
                 f'SELECT session_id FROM _live_feat_{kind} WHERE "{col}" IN (SELECT v FROM {touched})').fetchall()}
             con.execute(f'DELETE FROM _live_feat_{kind} WHERE "{col}" IN (SELECT v FROM {touched})')
             con.execute(f"INSERT INTO _live_feat_{kind} BY NAME SELECT * FROM feat_{kind}")
-            recomputed += con.execute(f"SELECT count(*) FROM feat_{kind}").fetchone()[0]
+            recomputed += con.execute(f"SELECT count(*) FROM feat_{kind}").fetchall()[0][0]
         timings["sessions"] = time.perf_counter() - t
         t = time.perf_counter()
         enrich.enrich(con, enrich.geo_data(self.geoip))  # the addresses of the touched sessions

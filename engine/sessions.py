@@ -551,7 +551,7 @@ def build_ids(con: duckdb.DuckDBPyConnection, events: str = "events") -> None:
 def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = $n", {"n": name}
-    ).fetchone()[0])
+    ).fetchall()[0][0])
 
 
 def build(con: duckdb.DuckDBPyConnection, events: str = "events") -> SessionCounts:
@@ -564,5 +564,5 @@ def build(con: duckdb.DuckDBPyConnection, events: str = "events") -> SessionCoun
     build_ids(con, events)
     counts = {}
     for kind in ("ssh_source", "ssh_conn", "ssh_user", "web", "web_login", "flow", "beacon", "ids"):
-        counts[kind] = con.execute(f"SELECT count(*) FROM feat_{kind}").fetchone()[0]
+        counts[kind] = con.execute(f"SELECT count(*) FROM feat_{kind}").fetchall()[0][0]
     return SessionCounts(counts)

@@ -164,7 +164,7 @@ def filter_sql(case: Case, flt: EventFilter) -> tuple[str, dict[str, Any]]:
         parts.append(f"{col} {cmp} TRY_CAST(${key} AS {typ})" if typ != "VARCHAR" else f"{col} {cmp} ${key}")
         if typ != "VARCHAR":
             # A value that is not of the column's type would silently match nothing: say so.
-            ok = case.con.execute(f"SELECT TRY_CAST($v AS {typ}) IS NOT NULL", {"v": f.value}).fetchone()[0]
+            ok = case.con.execute(f"SELECT TRY_CAST($v AS {typ}) IS NOT NULL", {"v": f.value}).fetchall()[0][0]
             if not ok:
                 raise BrowseError(f"{f.column} holds {typ.lower()} values; {f.value!r} is not one")
     if flt.text:
@@ -342,7 +342,7 @@ def events_page(case: Case, flt: EventFilter, *, after: PageKey | None = None, b
             # Over the filter's own columns only: without the join behind source_file DuckDB takes
             # max(ts) from its statistics or a single column (10 ms, not 100, at 10M events).
             narrow = events_relation(filter_columns(flt) | {"ts"})
-            top = con.execute(f"SELECT max(ts) FROM {narrow} WHERE ({where})", params).fetchone()[0]
+            top = con.execute(f"SELECT max(ts) FROM {narrow} WHERE ({where})", params).fetchall()[0][0]
             if top is not None:
                 rows += backward("ts <= $kt", {"kt": top}, top, limit + 1 - len(rows))
     else:
@@ -357,9 +357,9 @@ def events_page(case: Case, flt: EventFilter, *, after: PageKey | None = None, b
 def count_events(case: Case, flt: EventFilter) -> int:
     where, params = filter_sql(case, flt)
     if where == "TRUE":
-        return case.con.execute("SELECT count(*) FROM events").fetchone()[0]
+        return case.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     return case.con.execute(f"SELECT count(*) FROM {events_relation(filter_columns(flt))} WHERE {where}",
-                            params).fetchone()[0]
+                            params).fetchall()[0][0]
 
 
 def event_detail(case: Case, key: PageKey) -> dict[str, Any] | None:
@@ -371,7 +371,7 @@ def event_detail(case: Case, key: PageKey) -> dict[str, Any] | None:
     else:
         cur = case.con.execute(f"SELECT {cols} FROM events WHERE ts = $t AND source_file = $f AND line_no = $l "
                                "LIMIT 1", {"t": key.ts, "f": key.source_file, "l": key.line_no})
-    row = cur.fetchone()
+    row = next(iter(cur.fetchall()), None)
     return dict(zip(EVENT_COLUMN_NAMES, row)) if row else None
 
 
@@ -407,8 +407,8 @@ def incident_rows(case: Case, run_id: str | None = None) -> list[dict[str, Any]]
 def incident_id_for_key(case: Case, key: str, run_id: str | None = None) -> str | None:
     """The id (INC-0007) the incident with this stable key has in a run (the latest by default)."""
     run_id = run_id or queries.latest_run_id(case)
-    row = case.con.execute("SELECT id FROM incidents WHERE run_id = $r AND key = $k ORDER BY id LIMIT 1",
-                           {"r": run_id, "k": key}).fetchone()
+    row = next(iter(case.con.execute("SELECT id FROM incidents WHERE run_id = $r AND key = $k ORDER BY id LIMIT 1",
+                           {"r": run_id, "k": key}).fetchall()), None)
     return row[0] if row else None
 
 

@@ -91,10 +91,10 @@ class Case:
     def schema_version(self) -> int:
         exists = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not exists:
             return 0
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = next(iter(self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()), None)
         return int(row[0]) if row else 0
 
     def _check_or_migrate(self) -> None:
@@ -140,7 +140,7 @@ class Case:
     def _has_foreign_tables(self) -> bool:
         n = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         return n > 0
 
     @contextmanager

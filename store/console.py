@@ -104,7 +104,7 @@ def export(case: Case, out_path: str | Path, fmt: str, *, sql: str | None = None
         con.execute(f"COPY ({source}) TO {target} ({options})", params or {})
         if table is not None:
             return int(table.num_rows)
-        return int(con.execute(f"SELECT count(*) FROM ({source})", params or {}).fetchone()[0])
+        return int(con.execute(f"SELECT count(*) FROM ({source})", params or {}).fetchall()[0][0])
     except duckdb.Error as exc:
         raise BrowseError(f"export failed: {_first_line(exc)}") from None
     finally:

@@ -30,18 +30,18 @@ class CaseTotals:
 
 def case_totals(case: Case) -> CaseTotals:
     con = case.con
-    events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     files, rejected, skipped = con.execute(
-        "SELECT count(*), coalesce(sum(rejected), 0), coalesce(sum(skipped), 0) FROM sources").fetchone()
-    first, last = con.execute("SELECT min(ts), max(ts) FROM events").fetchone()
-    run = con.execute("SELECT run_id, finished_at, seconds FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1"
-                      ).fetchone()
+        "SELECT count(*), coalesce(sum(rejected), 0), coalesce(sum(skipped), 0) FROM sources").fetchall()[0]
+    first, last = con.execute("SELECT min(ts), max(ts) FROM events").fetchall()[0]
+    run = next(iter(con.execute("SELECT run_id, finished_at, seconds FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1"
+                      ).fetchall()), None)
     run_id, finished, secs = run if run else (None, None, None)
-    incidents = con.execute("SELECT count(*) FROM incidents WHERE run_id = $r", {"r": run_id}).fetchone()[0]
-    supp = con.execute("SELECT count(*) FROM suppressions").fetchone()[0]
+    incidents = con.execute("SELECT count(*) FROM incidents WHERE run_id = $r", {"r": run_id}).fetchall()[0][0]
+    supp = con.execute("SELECT count(*) FROM suppressions").fetchall()[0][0]
     triaged = con.execute(
         "SELECT count(*) FROM incidents i JOIN triage t ON t.incident_key = i.key WHERE i.run_id = $r",
-        {"r": run_id}).fetchone()[0]
+        {"r": run_id}).fetchall()[0][0]
     return CaseTotals(int(events), int(files), int(rejected), int(skipped), first, last, run_id, finished, secs,
                       int(incidents), int(supp), int(triaged))
 
@@ -81,7 +81,7 @@ def activity(case: Case, by: str = "source_file", buckets: int = 60, top: int = 
     hosts, in one scan (grouped by the small integer source id; files are folded in Python)."""
     if by not in ("source_file", "host"):
         raise BrowseError(f"activity by {by!r}?")
-    first, last = case.con.execute("SELECT min(ts), max(ts) FROM events").fetchone()
+    first, last = case.con.execute("SELECT min(ts), max(ts) FROM events").fetchall()[0]
     if first is None:
         return Activity(None, None)
     width = max((last - first).total_seconds() / max(1, buckets), 1e-6)

@@ -17,7 +17,7 @@ from store.case import Case
 
 
 def latest_run_id(case: Case) -> str | None:
-    row = case.con.execute("SELECT run_id FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchone()
+    row = next(iter(case.con.execute("SELECT run_id FROM runs ORDER BY finished_at DESC, run_id DESC LIMIT 1").fetchall()), None)
     return row[0] if row else None
 
 
@@ -185,7 +185,7 @@ def incident_events(case: Case, incident_id: str, *, run_id: str | None = None, 
 
 def incident_event_count(case: Case, incident_id: str, run_id: str | None = None) -> int:
     where, params = incident_event_filter(case, incident_id, run_id)
-    return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0]
+    return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchall()[0][0]
 
 
 def commands_sql(where: str) -> str:

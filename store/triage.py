@@ -57,9 +57,9 @@ def _now() -> datetime:
 
 
 def get(case: Case, incident_key: str) -> Triage | None:
-    row = case.con.execute(
+    row = next(iter(case.con.execute(
         "SELECT incident_key, status, note, updated_at FROM triage WHERE incident_key = $k", {"k": incident_key}
-    ).fetchone()
+    ).fetchall()), None)
     return Triage(*row) if row else None
 
 
@@ -121,17 +121,17 @@ def add_suppression(case: Case, kind: str, value: str, note: str | None = None) 
     """Suppress a source address, account or network from the next analysis on. Adding the same
     pattern twice returns the existing one."""
     value = normalise_suppression(kind, value)
-    row = case.con.execute(
+    row = next(iter(case.con.execute(
         "SELECT id, kind, value, note, created_at FROM suppressions WHERE kind = $k AND value = $v",
         {"k": kind, "v": value},
-    ).fetchone()
+    ).fetchall()), None)
     if row:
         return Suppression(*row)
-    row = case.con.execute(
+    row = next(iter(case.con.execute(
         "INSERT INTO suppressions VALUES (nextval('suppressions_id_seq'), $k, $v, $n, $t) "
         "RETURNING id, kind, value, note, created_at",
         {"k": kind, "v": value, "n": (note or "").strip() or None, "t": _now()},
-    ).fetchone()
+    ).fetchall()), None)
     return Suppression(*row)
 
 
@@ -142,7 +142,7 @@ def suppressions(case: Case) -> list[Suppression]:
 
 def remove_suppression(case: Case, suppression_id: int) -> bool:
     """Stop suppressing; True when there was such a suppression."""
-    row = case.con.execute(
+    row = next(iter(case.con.execute(
         "DELETE FROM suppressions WHERE id = $id RETURNING id", {"id": int(suppression_id)}
-    ).fetchone()
+    ).fetchall()), None)
     return row is not None

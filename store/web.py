@@ -33,7 +33,7 @@ def web_panels(case: Case, limit: int = 25) -> WebPanels:
     rel = events_relation(_COLUMNS)
     limit = max(1, int(limit))
     # Most cases without web logs: a probe that stops at the first request saves the grouping.
-    if case.con.execute(f"SELECT 1 FROM {rel} WHERE action = 'http_request' LIMIT 1").fetchone() is None:
+    if not case.con.execute(f"SELECT 1 FROM {rel} WHERE action = 'http_request' LIMIT 1").fetchall():
         return WebPanels()
     rows = case.con.execute(
         f"""

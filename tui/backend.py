@@ -311,7 +311,7 @@ class Backend:
                 progress(p.index / p.total, f"{p.stage} ({p.index + 1}/{p.total})")
 
         with self._session("analyze") as c:
-            if c.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0:
+            if c.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0:
                 raise BackendError("the case holds no events yet: ingest logs first (I)")
             try:
                 return analyze(c, progress=on_progress, cancelled=cancelled, llm=self.llm, geoip=self.geoip)

@@ -122,7 +122,7 @@ def gather(case: Case, incident_id: str, run_id: str | None = None) -> ReportDat
     con = case.con
 
     def scalar(sql: str) -> int:
-        return int(con.execute(sql, params).fetchone()[0] or 0)
+        return int(con.execute(sql, params).fetchall()[0][0] or 0)
 
     data = ReportData(
         incident=inc, run_id=run_id, case_name=Path(case.path).name, generated_at=datetime.now(timezone.utc),
