@@ -171,18 +171,6 @@ def incident_event_filter(case: Case, incident_id: str, run_id: str | None = Non
     return scope.where, dict(scope.params)
 
 
-def incident_events(case: Case, incident_id: str, *, run_id: str | None = None, offset: int = 0,
-                    limit: int = 200) -> list[dict[str, Any]]:
-    """A page of an incident's raw events in time order."""
-    where, params = incident_event_filter(case, incident_id, run_id)
-    return _rows(case.con.execute(
-        f"SELECT ts, host, source_file, line_no, program, action, outcome, src_ip, src_port, \"user\", method, path, "
-        f"status, message, raw FROM events WHERE {where} ORDER BY ts, source_file, line_no "
-        f"LIMIT {int(limit)} OFFSET {int(offset)}",
-        params,
-    ))
-
-
 def incident_event_count(case: Case, incident_id: str, run_id: str | None = None) -> int:
     where, params = incident_event_filter(case, incident_id, run_id)
     return case.con.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchall()[0][0]

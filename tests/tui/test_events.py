@@ -303,3 +303,22 @@ def test_narrow_relation_matches_the_events_view(tmp_path):
             keys = [(r["ts"], r["source_file"], r["line_no"]) for r in page.rows]
             assert keys == _all_keys(case, flt) and keys, text
             assert browse.count_events(case, flt) == len(keys)
+
+
+def test_pages_carry_each_rows_own_raw_line_read_after_the_limit(case_path):
+    """``raw`` on a page is read for the page's rows after the top-N: every row's line must be its
+    own, forward and backward, also when the filter itself reads ``raw``."""
+    with Case.open(case_path, read_only=True) as case:
+        truth = dict(((f, n), raw) for f, n, raw in case.con.execute(
+            "SELECT source_file, line_no, raw FROM events").fetchall())
+        cols = ("ts", "raw", "src_ip", "source_file", "line_no")
+        for flt in (browse.EventFilter(), browse.parse_filter("src_ip=203.0.113.66"),
+                    browse.parse_filter("raw~Failed")):
+            first = browse.events_page(case, flt, limit=23, columns=cols)
+            later = browse.events_page(case, flt, after=first.last_key, limit=23, columns=cols)
+            last = browse.events_page(case, flt, last=True, limit=23, columns=cols)
+            rows = first.rows + later.rows + last.rows
+            assert rows and all(r["raw"] == truth[(r["source_file"], r["line_no"])] for r in rows), flt
+            assert list(first.rows[0]) == list(cols)
+            if flt.fields and flt.fields[0].column == "raw":
+                assert all("failed" in r["raw"].lower() for r in rows)
