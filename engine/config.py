@@ -303,7 +303,7 @@ RESPOND_REPORT_FIREWALL = "nft"
 FOLLOW_DEBOUNCE_MS = 250
 FOLLOW_TICK_MS = 1000
 # How often the watcher looks at the stop flag and for the end of a burst of changes: what an
-# idle follow costs (each wake-up ~1 ms of CPU: 50 ms was 1-2% of a core idle, 250 ms ~0.5%).
+# idle follow costs (each wake-up ~1 ms of CPU: 50 ms was 1-2% of a core idle, 250 ms ~0.7%).
 FOLLOW_STEP_MS = 250
 # An idle wake-up with nothing changed and no file still settling does nothing; the named paths
 # are expanded afresh (globs, folders, missed events) only this often.
