@@ -8,7 +8,8 @@
 
 Prints lines/s for each tool on the same files on this machine and Vedette's ratio to each, and
 Vedette's peak RSS, and the floor under any ingest that keeps the lines in the case: the same
-file's bare lines stored in DuckDB with nothing parsed (``bench/store_floor.py``). lnav and GoAccess are compared only where installed
+file's bare lines stored in DuckDB with nothing parsed (``bench/store_floor.py``), and the cost of
+storing the parsed rows alone (their INSERT, timed inside a process). lnav and GoAccess are compared only where installed
 (`apt-get install lnav goaccess`). Targets (issue 16): auth.log within 1.5x of lnav's count (goal: faster), nginx at least
 15x GoAccess, 10M lines under 1.5 GiB peak memory. The audit log and wtmp (binary records, counted
 as lines) have no tool to compare with; their figures are Vedette's alone.
@@ -67,6 +68,14 @@ def store_floor(path: Path, db: Path, how: str | None) -> float:
     return secs
 
 
+def rows_floor(case: Path, db: Path) -> float:
+    """Seconds to insert the parsed event rows of ``case`` into a new case (``store_floor.py --rows``)."""
+    _, _, proc = peak_of([sys.executable, str(HERE / "store_floor.py"), "--rows", str(case), str(db)])
+    if proc.returncode != 0:
+        raise SystemExit(f"store_floor --rows failed: {proc.stderr[-500:]}")
+    return float(proc.stdout.split()[-1])
+
+
 def lnav(path: Path) -> float | None:
     if not shutil.which("lnav"):
         return None
@@ -113,6 +122,9 @@ def main() -> int:
         blocks = store_floor(path, work / f"{kind}-blocks.duckdb", "--blocks")
         print(f"{kind:7s} lines as blocks: {blocks:7.2f}s  {n / blocks:12,.0f} lines/s  (the bare lines as Vedette's "
               "compressed blocks, nothing parsed: the floor under vedette ingest now)")
+        stored = rows_floor(work / f"{kind}.duckdb", work / f"{kind}-rows.duckdb")
+        print(f"{kind:7s} rows stored    : {stored:7.2f}s  {n / stored:12,.0f} lines/s  (only the INSERT of the "
+              "event rows this ingest parsed, already in memory: the floor of storing the columns, any parser)")
         other = lnav(path) if kind == "auth" else goaccess(path, work / "goaccess.html")
         name = "lnav" if kind == "auth" else "goaccess"
         if other is None:

@@ -2,12 +2,16 @@
 """The least a line store costs: a log's lines into a DuckDB table, nothing parsed.
 
     python bench/store_floor.py FILE DB [--zstd | --blocks]
+    python bench/store_floor.py --rows CASE DB
 
 Reads FILE in the chunks `vedette ingest` uses, turns each into Arrow with Vedette's own decoder
 (invalid UTF-8 and NUL kept visible) and inserts ``(line_no, raw)`` into a table of a new DuckDB
 file, one transaction per chunk: what any ingest that keeps the lines in the case must pay before
 it extracts a single field. ``--blocks`` stores them the way Vedette does since issue 16:
 compressed blocks of consecutive lines (``store.rawblocks``).
+``--rows CASE`` times another floor: the event rows a real ``vedette ingest`` made of the file
+(read from the case CASE into memory first, not timed) inserted into the same event table of a new
+case, one transaction: what storing the parsed columns costs, whatever the parser.
 ``bench/ingest.py`` runs it as a whole process beside ``vedette
 ingest``, lnav and GoAccess.
 """
@@ -23,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("file")
+    ap.add_argument("file", nargs="?")
     ap.add_argument("db")
+    ap.add_argument("--rows", metavar="CASE", help="time storing the event rows of CASE (see above)")
     ap.add_argument("--zstd", action="store_true", help="store the lines as VARCHAR with DuckDB's zstd")
     ap.add_argument("--blocks", action="store_true", help="store the lines as Vedette's raw blocks")
     args = ap.parse_args()
@@ -37,6 +42,10 @@ def main() -> int:
     db = Path(args.db)
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
+    if args.rows:
+        return _rows(args.rows, db)
+    if not args.file:
+        ap.error("FILE is needed unless --rows is given")
     con = duckdb.connect(str(db))
     if args.blocks:
         return _blocks(con, args.file)
@@ -82,6 +91,30 @@ def _blocks(con, path: str) -> int:
         base += len(blocks)
     con.close()
     print(line_no - 1)
+    return 0
+
+
+def _rows(case_path: str, db: Path) -> int:
+    """Seconds (printed) to insert the event rows of ``case_path`` into a new case's own tables."""
+    import time
+
+    from store.case import Case
+    from store.schema import EVENT_TABLES
+
+    with Case.open(case_path, read_only=True) as src:
+        tables = {t: src.con.sql(f"SELECT * FROM {t}").to_arrow_table() for t in EVENT_TABLES}
+    rows = 0
+    with Case.open(db) as case:
+        start = time.perf_counter()
+        with case.transaction():
+            for t, table in tables.items():
+                if table.num_rows:
+                    case.con.register("_rows_in", table)
+                    case.con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM _rows_in")
+                    case.con.unregister("_rows_in")
+                    rows += table.num_rows
+        secs = time.perf_counter() - start
+    print(f"{rows} {secs:.3f}")
     return 0
 
 
