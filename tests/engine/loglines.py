@@ -30,3 +30,33 @@ def access(i: int, ip: str = "198.51.100.7", t: datetime | None = None) -> str:
     t = t or datetime.now(timezone.utc)
     return (f'{ip} - - [{t.strftime("%d/%b/%Y:%H:%M:%S +0000")}] "GET /page/{i} HTTP/1.1" 200 {500 + i % 400} '
             f'"-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"')
+
+
+def failed_logins_file(path, n: int) -> list[str]:
+    """Write ``n`` distinct sshd failed-login lines (one per second from midnight) to ``path``;
+    returns them. The file for the kill -9 tests: big enough to take many chunks."""
+    lines = [f"Nov 14 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} h sshd[{i}]: "
+             f"Failed password for invalid user u{i % 97} from 192.0.2.{i % 250} port {i % 60000} ssh2"
+             for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def ingest_process(db, log, chunk_bytes: int):
+    """``vedette``'s ingest of ``log`` into ``db`` in a process of its own that prints ``chunk`` after
+    each committed chunk and ``done`` at the end (stdout piped): a test kills it between chunks."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from store.case import Case\n"
+        "from engine.ingest import ingest\n"
+        "c = Case.open(sys.argv[1])\n"
+        f"ingest(c, [sys.argv[2]], tz='UTC', chunk_bytes={int(chunk_bytes)},\n"
+        "       progress=lambda p: print('chunk', flush=True))\n"
+        "print('done', flush=True)\n"
+    )
+    return subprocess.Popen([sys.executable, "-c", script, str(db), str(log)], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])

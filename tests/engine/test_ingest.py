@@ -15,6 +15,7 @@ import pytest
 
 from engine.ingest import IngestError, expand_paths, ingest
 from store.case import Case, CaseLocked, CaseMissing, CaseError
+from tests.engine.loglines import failed_logins_file, ingest_process
 
 AUTH = [
     "Nov 14 03:10:01 bastion sshd[1001]: Failed password for root from 203.0.113.9 port 50100 ssh2",
@@ -223,22 +224,9 @@ def test_read_only_open_of_missing_or_foreign_files(tmp_path: Path) -> None:
 def test_kill_9_mid_ingest_leaves_a_case_that_opens_and_resumes(tmp_path: Path) -> None:
     log = tmp_path / "big.log"
     n = 200_000
-    with log.open("w") as f:
-        for i in range(n):
-            f.write(f"Nov 14 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} h sshd[{i}]: "
-                    f"Failed password for invalid user u{i % 97} from 192.0.2.{i % 250} port {i % 60000} ssh2\n")
+    failed_logins_file(log, n)
     db = tmp_path / "case.duckdb"
-    script = (
-        "import sys\n"
-        "from store.case import Case\n"
-        "from engine.ingest import ingest\n"
-        "c = Case.open(sys.argv[1])\n"
-        "ingest(c, [sys.argv[2]], tz='UTC', chunk_bytes=256 * 1024,\n"
-        "       progress=lambda p: print('chunk', p.bytes_done, flush=True))\n"
-        "print('done', flush=True)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", script, str(db), str(log)], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[2])
+    proc = ingest_process(db, log, 256 * 1024)
     seen = 0
     for line in proc.stdout:
         if line.startswith("chunk"):

@@ -3,8 +3,6 @@ the case stays consistent when an ingest is killed mid-write, and old cases are 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,9 +17,9 @@ from engine.ingest import ingest
 from store import rawblocks
 from store.case import Case
 from store.schema import _EVENT_TABLES_V11
+from tests.engine.loglines import failed_logins_file, ingest_process
 from tests.test_store import _case_at_version
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _text_formats():
@@ -102,26 +100,12 @@ def test_pack_sparse_round_trips_lines_in_any_order() -> None:
 
 def test_kill_9_during_block_writes_leaves_a_consistent_case(tmp_path: Path) -> None:
     log = tmp_path / "big.log"
-    n = 120_000
-    lines = [f"Nov 14 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} h sshd[{i}]: "
-             f"Failed password for invalid user u{i % 97} from 192.0.2.{i % 250} port {i % 60000} ssh2"
-             for i in range(n)]
-    log.write_text("\n".join(lines) + "\n")
+    lines = failed_logins_file(log, 120_000)
     db = tmp_path / "case.duckdb"
-    script = (
-        "import sys\n"
-        "from store.case import Case\n"
-        "from engine.ingest import ingest\n"
-        "c = Case.open(sys.argv[1])\n"
-        "ingest(c, [sys.argv[2]], tz='UTC', chunk_bytes=128 * 1024,\n"
-        "       progress=lambda p: print('chunk', flush=True))\n"
-        "print('done', flush=True)\n"
-    )
     kills = 0
     # Killed at a different moment after a chunk each time: mid-parse, mid-block-insert, mid-commit.
     for delay in (0.0, 0.004, 0.012, 0.03):
-        proc = subprocess.Popen([sys.executable, "-c", script, str(db), str(log)], stdout=subprocess.PIPE,
-                                text=True, cwd=ROOT)
+        proc = ingest_process(db, log, 128 * 1024)
         seen = 0
         for line in proc.stdout:
             seen += line.startswith("chunk")
